@@ -1,0 +1,1 @@
+"""The ``watchlist`` command line: thin Typer commands that parse, delegate and render."""

@@ -1,0 +1,203 @@
+"""``watchlist entry ...``: the entry lifecycle, from proposal to removal, and reading it back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commands.render import JSON_HELP, emit, emit_rows
+from commands.session import entry_id, session_of
+from governance import clock
+from governance.entry_input import parse_proposal
+from governance.errors import IntegrityFailure, InvalidInput
+from governance.times import parse_optional_instant
+from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
+from projections.views import entry_view, history_view, instant
+
+app = typer.Typer(
+    no_args_is_help=True, help="Propose, authorise, check, review and remove entries."
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+EntryArg = Annotated[str, typer.Argument(help="The entry id.")]
+LIST_COLUMNS = ["entry_id", "status", "category", "review_by", "expires_at", "source_status"]
+
+
+@app.command("propose")
+def propose(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Option("--file", help="ENTRY.json describing the proposal.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Propose an entry (custodian); it is not active until authorised."""
+    session = session_of(ctx)
+    try:
+        text = file.read_bytes()
+    except OSError:
+        raise InvalidInput(f"--file: cannot read {file}") from None
+    proposal = parse_proposal(text)
+    entry = session.app().propose(session.signer(), proposal)
+    emit({"entry_id": str(entry.id), "status": entry.status.value}, as_json, "Proposed an entry.")
+
+
+@app.command("authorise")
+def authorise(
+    ctx: typer.Context,
+    entry: EntryArg,
+    rationale: Annotated[
+        str, typer.Option(help="Why the inclusion is necessary and proportionate.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Authorise a proposed entry (authoriser, not the proposer, of sufficient rank)."""
+    session = session_of(ctx)
+    done = session.app().authorise(session.signer(), entry_id(entry), rationale)
+    emit({"entry_id": str(done.id), "status": done.status.value}, as_json, "Authorised.")
+
+
+@app.command("verify-source")
+def verify_source(
+    ctx: typer.Context,
+    entry: EntryArg,
+    status: Annotated[SourceStatus, typer.Option(help="What the source record says now.")],
+    checked_at: Annotated[
+        str | None, typer.Option(help="When it was checked (default now).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="What was checked, and where.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a check of the source record: warrant still live, or resolved (custodian)."""
+    session = session_of(ctx)
+    at = parse_optional_instant(checked_at, "checked-at")
+    done = session.app().verify_source(session.signer(), entry_id(entry), status, at, note)
+    result = {
+        "entry_id": str(done.id),
+        "source_status": status.value,
+        "verified_at": instant(done.source_verified_at),
+    }
+    emit(result, as_json, "Source check recorded.")
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    entry: EntryArg,
+    outcome: Annotated[ReviewOutcome, typer.Option(help="retain or remove.")],
+    rationale: Annotated[str, typer.Option(help="The reviewer's reasoning.")],
+    review_by: Annotated[
+        str | None, typer.Option(help="Next review due (default: the maximum).")
+    ] = None,
+    expires_at: Annotated[str | None, typer.Option(help="New expiry, to extend the entry.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a periodic review: retain with the next review date, or remove (reviewer)."""
+    session = session_of(ctx)
+    problems = []
+    try:
+        next_review = parse_optional_instant(review_by, "review-by")
+    except InvalidInput as error:
+        problems += error.problems
+        next_review = None
+    try:
+        expiry = parse_optional_instant(expires_at, "expires-at")
+    except InvalidInput as error:
+        problems += error.problems
+        expiry = None
+    if problems:
+        raise InvalidInput(problems)
+    done = session.app().review(
+        session.signer(), entry_id(entry), outcome, rationale, next_review, expiry
+    )
+    result = {
+        "entry_id": str(done.id),
+        "status": done.status.value,
+        "review_by": instant(done.review_by),
+    }
+    emit(result, as_json, "Review recorded.")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    entry: EntryArg,
+    reason: Annotated[RemovalReason, typer.Option(help="Why the entry leaves the watchlist.")],
+    effective_at: Annotated[
+        str | None, typer.Option(help="When it took effect (default now).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Free-text note.")] = None,
+    backdate_reason: Annotated[
+        str | None, typer.Option(help="Why it is recorded late (>24h).")
+    ] = None,
+    source_ref: Annotated[
+        str | None, typer.Option(help="Reference for a late record (>24h).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove an entry from the watchlist (custodian)."""
+    session = session_of(ctx)
+    at = parse_optional_instant(effective_at, "effective-at")
+    done = session.app().remove(
+        session.signer(), entry_id(entry), reason, at, note, backdate_reason, source_ref
+    )
+    result = {
+        "entry_id": str(done.id),
+        "status": done.status.value,
+        "effective_at": instant(done.removed_at),
+    }
+    emit(result, as_json, "Removed.")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    entry: EntryArg,
+    purpose: Annotated[
+        str | None,
+        typer.Option(help="Reveal the personal data for this purpose (recorded, signed)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show an entry's governance record; the subject only with --purpose, to allowed roles."""
+    session = session_of(ctx)
+    app_ = session.app()
+    record = entry_view(app_.entry(entry_id(entry)))
+    subject = "withheld"
+    if purpose is not None:
+        subject = app_.reveal(session.signer(), entry_id(entry), purpose)  # type: ignore[assignment]
+    elif not app_.has_subject_key(entry_id(entry)):
+        subject = "erased"
+    emit({**record, "subject": subject}, as_json)
+
+
+@app.command("list")
+def list_entries(
+    ctx: typer.Context,
+    status: Annotated[Status | None, typer.Option(help="Only entries with this status.")] = None,
+    due_within: Annotated[
+        int | None, typer.Option(min=0, help="Only entries whose review is due within DAYS.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List entries (never with personal data)."""
+    entries = session_of(ctx).app().entries()
+    if status is not None:
+        entries = [e for e in entries if e.status is status]
+    if due_within is not None:
+        horizon = clock.now() + timedelta(days=due_within)
+        entries = [e for e in entries if e.review_by <= horizon and e.status is Status.ACTIVE]
+    emit_rows([entry_view(e) for e in entries], LIST_COLUMNS, as_json, "Entries")
+
+
+@app.command("history")
+def history(ctx: typer.Context, entry: EntryArg, as_json: JsonFlag = False) -> None:
+    """Every event of an entry: who, when (both times), where in the store, signature valid?"""
+    items = session_of(ctx).app().history(entry_id(entry))
+    rows = [history_view(item) for item in items]
+    columns = ["version", "type", "recorded_at", "effective_at", "actor", "position", "signature"]
+    emit_rows(rows, columns, as_json, f"History of {entry}")
+    bad = [f for item in items for f in item.checked.failures()]
+    if bad:
+        raise IntegrityFailure(bad)

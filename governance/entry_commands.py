@@ -1,0 +1,204 @@
+"""Entry commands: propose, authorise, record source checks, review, remove, reveal the subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from governance import clock, defaults
+from governance.backdating import check_effective_at
+from governance.consultation import Consultation
+from governance.entry import Entry, check_dates, check_text, review_interval
+from governance.entry_input import EntryProposal
+from governance.errors import InvalidInput, NotFound
+from governance.permissions import Action
+from governance.sealing import MasterKey, seal, unseal
+from governance.signing import Signer
+from governance.store import StoreCore
+from governance.times import age_in_years
+from governance.verification import Checked
+from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
+
+ERASED = "erased"
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One event of an entry's history with its verification result."""
+
+    checked: Checked
+    event: Any | None
+
+
+class EntryCommands(StoreCore):
+    """Commands on watchlist entries."""
+
+    _master: MasterKey | None = None
+
+    @property
+    def master_key(self) -> MasterKey:
+        """The store's key-wrapping key, read from the home directory when first needed."""
+        if self._master is None:
+            self._master = MasterKey.load(self.settings.master_key_path)
+        return self._master
+
+    def propose(self, signer: Signer, proposal: EntryProposal) -> Entry:
+        """Record a proposed entry with its subject sealed; it is inactive until authorised."""
+        self.authenticate(signer, Action.PROPOSE_ENTRY)
+        now = clock.now()
+        minor = check_proposal(proposal, now)
+        entry_id = uuid4()
+        sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
+        entry = Entry(
+            id=entry_id,
+            actor=signer.officer_id,
+            effective_at=now,
+            subject=sealed.field,
+            category=proposal.category.value,
+            source_record_ref=proposal.source_record_ref,
+            offence_ref=proposal.offence_ref,
+            objective=proposal.objective,
+            rationale=proposal.rationale,
+            image=proposal.image.model_dump(mode="json"),
+            vulnerable=proposal.vulnerable,
+            minor=minor,
+            safeguarding_rationale=proposal.safeguarding_rationale,
+            review_by=proposal.review_by.astimezone(now.tzinfo),
+            expires_at=proposal.expires_at.astimezone(now.tzinfo),
+        )
+        self.record(entry, signer=signer, subject_keys=[(sealed.key_ref, sealed.wrapped_key)])
+        return entry
+
+    def authorise(self, signer: Signer, entry_id: UUID, rationale: str) -> Entry:
+        """Authorise a proposed entry (a different officer, of sufficient rank)."""
+        officer = self.authenticate(signer, Action.AUTHORISE_ENTRY)
+        entry = self.entry(entry_id)
+        entry.authorise(officer, rationale, clock.now())
+        self.record(entry, signer=signer)
+        return entry
+
+    def verify_source(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        status: SourceStatus,
+        checked_at: datetime | None,
+        note: str | None,
+    ) -> Entry:
+        """Record the status of the entry's source record as checked at ``checked_at``."""
+        self.authenticate(signer, Action.VERIFY_SOURCE)
+        now = clock.now()
+        at = checked_at or now
+        check_effective_at("checked-at", at, now, note, "source check")
+        entry = self.entry(entry_id)
+        entry.verify_source(signer.officer_id, status, at, note)
+        self.record(entry, signer=signer)
+        return entry
+
+    def review(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        outcome: ReviewOutcome,
+        rationale: str,
+        review_by: datetime | None,
+        expires_at: datetime | None,
+    ) -> Entry:
+        """Record a periodic review: retain with a next review date, or remove."""
+        self.authenticate(signer, Action.REVIEW_ENTRY)
+        entry = self.entry(entry_id)
+        entry.review(signer.officer_id, outcome, rationale, review_by, expires_at, clock.now())
+        self.record(entry, signer=signer)
+        return entry
+
+    def remove(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        reason: RemovalReason,
+        effective_at: datetime | None,
+        note: str | None,
+        backdate_reason: str | None = None,
+        source_ref: str | None = None,
+    ) -> Entry:
+        """Take an entry off the watchlist, possibly with effect from an earlier time."""
+        self.authenticate(signer, Action.REMOVE_ENTRY)
+        now = clock.now()
+        at = effective_at or now
+        check_effective_at("effective-at", at, now, backdate_reason, source_ref)
+        entry = self.entry(entry_id)
+        entry.remove(signer.officer_id, reason, at, note, backdate_reason, source_ref)
+        self.record(entry, signer=signer)
+        return entry
+
+    def reveal(self, signer: Signer, entry_id: UUID, purpose: str) -> dict[str, Any] | str:
+        """The subject's personal data, for a stated purpose; the consultation is recorded."""
+        self.authenticate(signer, Action.CONSULT_SUBJECT)
+        check_text("purpose", purpose)
+        entry = self.entry(entry_id)
+        wrapped = self.store_recorder.subject_key(str(entry.subject["key_ref"]))
+        if wrapped is None:
+            return ERASED
+        subject = unseal(entry.subject, str(entry.id), wrapped, self.master_key)
+        consultation = Consultation(
+            actor=signer.officer_id,
+            effective_at=clock.now(),
+            entry_id=str(entry.id),
+            purpose=purpose.strip(),
+            kind="consultation",
+        )
+        self.record(consultation, signer=signer)
+        return subject
+
+    def has_subject_key(self, entry_id: UUID) -> bool:
+        """False once the entry's personal data has been erased (its data key destroyed)."""
+        entry = self.entry(entry_id)
+        return self.store_recorder.subject_key(str(entry.subject["key_ref"])) is not None
+
+    def entry(self, entry_id: UUID) -> Entry:
+        """A verified entry, or NotFound."""
+        entry: Entry = self.load(entry_id, Entry, "entry")
+        return entry
+
+    def history(self, entry_id: UUID) -> list[HistoryItem]:
+        """Every event of an entry with its verification result (never raises on a bad event)."""
+        checked = self.signed_events.check(entry_id)
+        if not checked:
+            raise NotFound(f"entry: {entry_id} not found")
+        return [
+            HistoryItem(c, self.verifier.to_event(c.envelope) if c.envelope else None)
+            for c in checked
+        ]
+
+    def entries(self) -> list[Entry]:
+        """Every entry, verified, in the order they were proposed."""
+        return [
+            self.entry(UUID(str(n.originator_id)))
+            for n in self.notifications(["watchlist:Entry.Proposed"])
+        ]
+
+
+def check_proposal(proposal: EntryProposal, now: datetime) -> bool:
+    """Rules of a proposal that depend on the clock; returns whether the subject is a minor."""
+    problems = []
+    born = proposal.subject.date_of_birth
+    minor = age_in_years(born, now) < defaults.ADULT_AGE
+    if born > now.date():
+        problems.append("subject.date_of_birth: is in the future")
+    if minor and proposal.safeguarding_rationale is None:
+        problems.append(
+            "safeguarding_rationale: the subject is under 18 (from date_of_birth); "
+            "a minor needs a recorded safeguarding rationale"
+        )
+    if proposal.image.captured_on > now.date():
+        problems.append("image.captured_on: is in the future")
+    interval = review_interval(proposal.category, proposal.vulnerable or minor)
+    try:
+        check_dates(proposal.review_by, proposal.expires_at, now, interval)
+    except InvalidInput as error:
+        problems += error.problems
+    if problems:
+        raise InvalidInput(problems)
+    return minor

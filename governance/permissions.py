@@ -1,0 +1,72 @@
+"""Who may do what: the role-by-action matrix, enforced in the write path and in verification.
+
+The same table is used when a command is accepted (``require``) and when a stored event is verified
+(``role_for_topic``): an event signed by an officer who lacked the role at that position is invalid.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from governance.errors import PermissionDenied
+from governance.vocabulary import Role
+
+
+class Action(StrEnum):
+    """Every write the system accepts."""
+
+    FOUND_STORE = "found the store"
+    ENROL_OFFICER = "enrol an officer"
+    REVOKE_OFFICER = "revoke an officer"
+    CHANGE_RANK = "change an officer's rank"
+    CHANGE_ROLES = "change an officer's roles"
+    ROTATE_KEY = "rotate an officer's key"
+    PROPOSE_ENTRY = "propose an entry"
+    AUTHORISE_ENTRY = "authorise an entry"
+    VERIFY_SOURCE = "record a source check"
+    REVIEW_ENTRY = "review an entry"
+    REMOVE_ENTRY = "remove an entry"
+    CONSULT_SUBJECT = "see a subject's personal data"
+
+
+#: The roles allowed to take each action (any one suffices).
+ALLOWED: dict[Action, frozenset[Role]] = {
+    Action.FOUND_STORE: frozenset({Role.ADMIN}),
+    Action.ENROL_OFFICER: frozenset({Role.ADMIN}),
+    Action.REVOKE_OFFICER: frozenset({Role.ADMIN}),
+    Action.CHANGE_RANK: frozenset({Role.ADMIN}),
+    Action.CHANGE_ROLES: frozenset({Role.ADMIN}),
+    Action.ROTATE_KEY: frozenset({Role.ADMIN}),
+    Action.PROPOSE_ENTRY: frozenset({Role.CUSTODIAN}),
+    Action.AUTHORISE_ENTRY: frozenset({Role.AUTHORISER}),
+    Action.VERIFY_SOURCE: frozenset({Role.CUSTODIAN}),
+    Action.REVIEW_ENTRY: frozenset({Role.REVIEWER}),
+    Action.REMOVE_ENTRY: frozenset({Role.CUSTODIAN}),
+    Action.CONSULT_SUBJECT: frozenset({Role.CUSTODIAN, Role.AUTHORISER, Role.REVIEWER, Role.LEGAL}),
+}
+
+#: The action each stored event type records.
+ACTION_OF_TOPIC: dict[str, Action] = {
+    "watchlist:Origin.Founded": Action.FOUND_STORE,
+    "watchlist:Officer.Enrolled": Action.ENROL_OFFICER,
+    "watchlist:Officer.Revoked": Action.REVOKE_OFFICER,
+    "watchlist:Officer.RankChanged": Action.CHANGE_RANK,
+    "watchlist:Officer.RolesChanged": Action.CHANGE_ROLES,
+    "watchlist:Officer.KeyRotated": Action.ROTATE_KEY,
+    "watchlist:Entry.Proposed": Action.PROPOSE_ENTRY,
+    "watchlist:Entry.Authorised": Action.AUTHORISE_ENTRY,
+    "watchlist:Entry.SourceVerified": Action.VERIFY_SOURCE,
+    "watchlist:Entry.Reviewed": Action.REVIEW_ENTRY,
+    "watchlist:Entry.Removed": Action.REMOVE_ENTRY,
+    "watchlist:Consultation.Recorded": Action.CONSULT_SUBJECT,
+}
+
+
+def require(officer_id: str, roles: frozenset[Role], action: Action) -> None:
+    """Refuse ``action`` unless the officer holds one of the roles it needs."""
+    allowed = ALLOWED[action]
+    if not roles & allowed:
+        needed = " or ".join(sorted(r.value for r in allowed))
+        raise PermissionDenied(
+            f"permission: officer {officer_id} needs the {needed} role to {action}"
+        )

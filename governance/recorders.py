@@ -1,0 +1,184 @@
+"""The store's recorders: the library's SQLite and PostgreSQL application recorders, extended.
+
+Extensions, each written in the same transaction as the events they belong to:
+- a key table for sealed personal data (``subject_keys``), so a data key exists exactly when the
+  event that uses it does, and erasure can delete it;
+- ``select_records``: a stream's events with their store positions (notification ids), which
+  signature checks need because an officer's key is judged as of the event's position.
+Both classes pass the library's own ``ApplicationRecorderTestCase`` (``tests/integration``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored event and its position in the store's global order."""
+
+    position: int
+    stored: StoredEvent
+
+
+class WatchlistRecorder(Protocol):
+    """What the application needs from a recorder beyond the library's interface."""
+
+    def select_records(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> list[Record]: ...
+
+    def subject_key(self, key_ref: str) -> str | None: ...
+
+
+def subject_key_rows(kwargs: dict[str, Any]) -> Sequence[tuple[str, str]]:
+    """The (key_ref, wrapped_key) rows passed to ``insert_events`` as ``subject_keys=``."""
+    rows: Sequence[tuple[str, str]] = kwargs.get("subject_keys", ())
+    return rows
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite application recorder with positions and the subject key table."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+        self.select_records_statement = (
+            f"SELECT rowid, * FROM {self.events_table_name} WHERE originator_id=? "  # noqa: S608
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS subject_keys ("
+            "key_ref TEXT PRIMARY KEY, wrapped TEXT NOT NULL) WITHOUT ROWID"
+        )
+        return statements
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        for key_ref, wrapped in subject_key_rows(kwargs):
+            c.execute(
+                "INSERT INTO subject_keys (key_ref, wrapped) VALUES (?, ?)", (key_ref, wrapped)
+            )
+        return ids
+
+    def select_records(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> list[Record]:
+        """A stream's events in version order, each with its position."""
+        statement = self.select_records_statement
+        params: list[Any] = [originator_id.hex]
+        if gt is not None:
+            statement += "AND originator_version>? "
+            params.append(gt)
+        if lte is not None:
+            statement += "AND originator_version<=? "
+            params.append(lte)
+        statement += "ORDER BY originator_version"
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                Record(
+                    row["rowid"],
+                    StoredEvent(
+                        originator_id=UUID(row["originator_id"]),
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=row["state"],
+                    ),
+                )
+                for row in c.fetchall()
+            ]
+
+    def subject_key(self, key_ref: str) -> str | None:
+        """The wrapped data key for ``key_ref``, or None once erased."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT wrapped FROM subject_keys WHERE key_ref=?", (key_ref,))
+            row = c.fetchone()
+            return None if row is None else str(row["wrapped"])
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL application recorder with positions and the subject key table."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.keys_table = SQL("{0}.{1}").format(schema, Identifier("subject_keys"))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (key_ref text PRIMARY KEY, wrapped text NOT NULL)"
+            ).format(self.keys_table)
+        )
+        self.select_records_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {0}.{1} WHERE originator_id = %s"
+        ).format(schema, Identifier(self.events_table_name))
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        rows = subject_key_rows(kwargs)
+        if rows:
+            curs.executemany(
+                SQL("INSERT INTO {0} (key_ref, wrapped) VALUES (%s, %s)").format(self.keys_table),
+                list(rows),
+            )
+
+    def select_records(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> list[Record]:
+        """A stream's events in version order, each with its position."""
+        statement = self.select_records_statement
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            statement += SQL(" AND originator_version > %s")
+            params.append(gt)
+        if lte is not None:
+            statement += SQL(" AND originator_version <= %s")
+            params.append(lte)
+        statement += SQL(" ORDER BY originator_version")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                Record(
+                    row["notification_id"],
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def subject_key(self, key_ref: str) -> str | None:
+        """The wrapped data key for ``key_ref``, or None once erased."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT wrapped FROM {0} WHERE key_ref = %s").format(self.keys_table),
+                [key_ref],
+            )
+            row = curs.fetchone()
+            return None if row is None else str(row["wrapped"])
+
+
+def as_watchlist_recorder(recorder: ApplicationRecorder) -> WatchlistRecorder:
+    """The application recorder, checked to be one of ours."""
+    if not isinstance(recorder, (SQLiteRecorder, PostgresRecorder)):
+        raise TypeError(f"unexpected recorder {type(recorder).__name__}")
+    return recorder

@@ -1,0 +1,121 @@
+"""The core of the eventsourcing Application: signed writes, verified reads, who is acting.
+
+``StoreCore`` wires the library's Application to the signing event store and the verifier. The
+command methods live in ``officer_commands`` and ``entry_commands`` and are combined into the one
+Application class, ``governance.application.WatchlistApp``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Notification, RecordConflictError
+from eventsourcing.utils import Environment, EnvType
+
+from governance.catalogue import EVENT_TYPES
+from governance.envelope import EnvelopeCodec
+from governance.errors import Conflict, NotFound, PermissionDenied
+from governance.eventstore import SignedEventStore
+from governance.permissions import Action, require
+from governance.recorders import WatchlistRecorder, as_watchlist_recorder
+from governance.registry import OfficerState
+from governance.settings import StoreSettings
+from governance.signing import Signer
+from governance.verification import Verifier
+
+
+class StoreCore(Application[UUID]):
+    """Plumbing shared by every command: settings, verification, authentication, saving."""
+
+    name = "watchlist"
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self.settings = settings
+        super().__init__(env=settings.library_env())
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only our explicit settings: ambient ``POSTGRES_*`` or ``CIPHER_*`` variables never leak in."""
+        return Environment(name, dict(env or {}))
+
+    def construct_event_store(self) -> SignedEventStore:
+        self.store_recorder: WatchlistRecorder = as_watchlist_recorder(self.recorder)
+        self.codec = EnvelopeCodec(self.mapper.transcoder)  # type: ignore[arg-type]
+        self.verifier = Verifier(
+            self.store_recorder, self.codec, EVENT_TYPES, self.recorder.max_notification_id
+        )
+        return SignedEventStore(self.mapper, self.recorder, self.codec, self.verifier)
+
+    @property
+    def signed_events(self) -> SignedEventStore:
+        """The event store, typed as ours."""
+        assert isinstance(self.events, SignedEventStore)
+        return self.events
+
+    # -- identity -------------------------------------------------------------------------
+
+    def position(self) -> int:
+        """The highest store position so far (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def officer(self, officer_id: str) -> OfficerState:
+        """An officer's current, verified standing."""
+        state = self.verifier.officer_at(officer_id, self.position() + 1)
+        if state is None:
+            raise NotFound(f"officer: {officer_id} is not enrolled in this store")
+        return state
+
+    def authenticate(self, signer: Signer, action: Action) -> OfficerState:
+        """The acting officer, if their unlocked key is their current key and they may act."""
+        try:
+            state = self.officer(signer.officer_id)
+        except NotFound:
+            raise PermissionDenied(
+                f"officer: {signer.officer_id} is not enrolled in this store"
+            ) from None
+        if state.revoked:
+            raise PermissionDenied(f"officer: {signer.officer_id} has been revoked")
+        if state.key_id != signer.key_id:
+            raise PermissionDenied(
+                f"key: the key used is not the registered key of officer {signer.officer_id}"
+            )
+        require(state.officer_id, state.roles, action)
+        return state
+
+    # -- writing --------------------------------------------------------------------------
+
+    def record(self, *aggregates: Any, signer: Signer, **kwargs: Any) -> None:
+        """Save aggregates' new events signed by ``signer``; a concurrent change is a Conflict."""
+        try:
+            self.save(*aggregates, signer=signer, **kwargs)
+        except RecordConflictError:
+            raise Conflict(
+                "conflict: the record changed while this action was being taken; "
+                "look at it again and retry"
+            ) from None
+
+    def load(self, stream: UUID, kind: type[Any], label: str) -> Any:
+        """A verified aggregate of type ``kind``, or NotFound."""
+        try:
+            aggregate: Any = self.repository.get(stream)
+        except AggregateNotFoundError:
+            raise NotFound(f"{label}: {stream} not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{label}: {stream} is not a {label}")
+        return aggregate
+
+    def exists(self, stream: UUID) -> bool:
+        """True if the stream has any event."""
+        return bool(self.store_recorder.select_records(stream, lte=1))
+
+    def notifications(self, topics: list[str], batch: int = 500) -> Iterator[Notification]:
+        """Every stored event of the given types, in store order."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, batch, topics=topics)
+            yield from page
+            if len(page) < batch:
+                return
+            start = page[-1].id + 1

@@ -1,0 +1,291 @@
+"""Verifying stored events: envelope, stream placement, hash chain, sealed hashes, signer standing.
+
+An event is valid only if its statement matches where it is stored, it extends the previous event of
+its stream, its sealed ciphertext matches the signed hash, and it is signed by the key the officer
+held at that event's store position, by an officer not then revoked and holding the role the action
+needs. Officers' standing is itself read from verified officer events, lazily and only for positions
+before the event being judged, so the recursion always ends (at the founding record).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance import keys
+from governance.envelope import (
+    GENESIS_PREV,
+    Envelope,
+    EnvelopeCodec,
+    EnvelopeError,
+    sealed_hash_problems,
+    state_hash,
+)
+from governance.errors import Failure, IntegrityFailure, NotFound
+from governance.officer import Officer, officer_stream
+from governance.origin import ORIGIN_STREAM
+from governance.permissions import ACTION_OF_TOPIC, ALLOWED
+from governance.recorders import Record, WatchlistRecorder
+from governance.registry import OfficerState
+
+FOUNDED = "watchlist:Origin.Founded"
+ENROLLED = "watchlist:Officer.Enrolled"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A stored event after verification."""
+
+    record: Record
+    envelope: Envelope | None
+    problems: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def failures(self) -> list[Failure]:
+        stored = self.record.stored
+        return [
+            Failure(str(stored.originator_id), stored.originator_version, self.record.position, p)
+            for p in self.problems
+        ]
+
+
+@dataclass(frozen=True)
+class Founding:
+    """The verified founding record of the store."""
+
+    origin: str
+    admin_officer_id: str
+    admin_public_key: str
+    log_public_key: str
+    position: int
+
+
+@dataclass
+class _Timeline:
+    """An officer's verified states, extended on demand in position order."""
+
+    records: list[Record]
+    next_index: int = 0
+    positions: list[int] = field(default_factory=list)
+    states: list[OfficerState] = field(default_factory=list)
+    officer: Officer | None = None
+    last_hash: str = GENESIS_PREV
+
+
+class Verifier:
+    """Checks stored events against the officer registry as it stood at each event's position."""
+
+    def __init__(
+        self,
+        recorder: WatchlistRecorder,
+        codec: EnvelopeCodec,
+        topics: Mapping[str, type[Any]],
+        max_position: Callable[[], int | None],
+    ) -> None:
+        self.recorder = recorder
+        self.codec = codec
+        self.topics = topics
+        self.max_position = max_position
+        self._founding: Founding | None = None
+        self._timelines: dict[str, _Timeline] = {}
+        self._known_max = 0
+
+    @property
+    def founding(self) -> Founding:
+        """The store's founding record, verified against its own key."""
+        if self._founding is None:
+            records = self.recorder.select_records(ORIGIN_STREAM, lte=1)
+            if not records:
+                raise NotFound(
+                    "store: there is no watchlist store here; run 'watchlist init' first"
+                )
+            record = records[0]
+            try:
+                envelope = self.codec.decode(record.stored.state)
+            except EnvelopeError as error:
+                raise IntegrityFailure(_failures(record, str(error))) from None
+            payload = envelope.payload
+            founding = Founding(
+                origin=str(payload.get("origin")),
+                admin_officer_id=str(payload.get("admin_officer_id")),
+                admin_public_key=str(payload.get("admin_public_key")),
+                log_public_key=str(payload.get("log_public_key")),
+                position=record.position,
+            )
+            self._founding = founding
+            problems = self.check(record, envelope, GENESIS_PREV)
+            if problems:
+                self._founding = None
+                raise IntegrityFailure(_failures(record, *problems))
+        return self._founding
+
+    def forget(self) -> None:
+        """Drop cached officer timelines (after this process changed an officer)."""
+        self._timelines.clear()
+        self._known_max = 0
+
+    def check_stream(
+        self, records: list[Record], prev: str = GENESIS_PREV, first_version: int = 1
+    ) -> list[Checked]:
+        """Verify consecutive events of one stream from ``first_version``, chained from ``prev``."""
+        checked = []
+        expected_version = first_version
+        for record in records:
+            problems: list[str] = []
+            envelope: Envelope | None = None
+            if record.stored.originator_version != expected_version:
+                problems.append(
+                    f"version {expected_version} is missing from the stream (found "
+                    f"{record.stored.originator_version} next): an event was deleted"
+                )
+            try:
+                envelope = self.codec.decode(record.stored.state)
+            except EnvelopeError as error:
+                problems.append(str(error))
+            else:
+                problems += self.check(record, envelope, prev)
+            checked.append(Checked(record, envelope, tuple(problems)))
+            prev = state_hash(record.stored.state)
+            expected_version = record.stored.originator_version + 1
+        return checked
+
+    def check(self, record: Record, envelope: Envelope, prev: str | None) -> list[str]:
+        """Every problem with one decoded event; ``prev`` is the expected chain link, if known."""
+        stored = record.stored
+        problems = []
+        if envelope.stream != str(stored.originator_id):
+            problems.append(
+                f"statement names stream {envelope.stream} but the event is stored in stream "
+                f"{stored.originator_id}: it was moved between streams"
+            )
+        if envelope.version != stored.originator_version:
+            problems.append(
+                f"statement says version {envelope.version} but the event is stored as version "
+                f"{stored.originator_version}"
+            )
+        if envelope.type != stored.topic:
+            problems.append(
+                f"statement type {envelope.type} differs from stored type {stored.topic}"
+            )
+        if envelope.type not in self.topics:
+            problems.append(f"unknown event type {envelope.type}")
+        founding = self.founding
+        if envelope.origin != founding.origin:
+            problems.append(
+                f"statement origin '{envelope.origin}' is not this store's origin '{founding.origin}'"
+            )
+        if prev is not None and envelope.prev != prev:
+            problems.append("hash chain broken: the previous-event hash does not match the stream")
+        problems += sealed_hash_problems(envelope)
+        problems += self._signer_problems(record.position, envelope)
+        return problems
+
+    def _signer_problems(self, position: int, envelope: Envelope) -> list[str]:
+        payload = envelope.payload
+        if envelope.type == FOUNDED:
+            ok = (
+                envelope.actor == payload.get("admin_officer_id")
+                and envelope.key_id == keys.key_id(str(payload.get("admin_public_key")))
+                and keys.verify(
+                    str(payload["admin_public_key"]), envelope.signature, envelope.statement_bytes
+                )
+            )
+            return [] if ok else ["founding record is not signed by the key it names"]
+        founding = self.founding
+        if (
+            envelope.type == ENROLLED
+            and envelope.actor == founding.admin_officer_id
+            and payload.get("officer_id") == envelope.actor
+            and self.officer_at(envelope.actor, position) is None
+        ):
+            # The first administrator's self-signed enrolment, anchored by the founding record.
+            if payload.get("public_key") != founding.admin_public_key:
+                return ["first administrator enrolled with a key other than the founding key"]
+            if not keys.verify(
+                founding.admin_public_key, envelope.signature, envelope.statement_bytes
+            ):
+                return ["signature does not verify"]
+            return []
+        try:
+            state = self.officer_at(envelope.actor, position)
+        except IntegrityFailure as error:
+            return [
+                f"the signer's own record is invalid ({error.failures[0].problem if error.failures else error.message})"
+            ]
+        if state is None:
+            return [f"signed by {envelope.actor}, who was not an enrolled officer at this position"]
+        if envelope.key_id != state.key_id:
+            if envelope.key_id in state.previous_key_ids:
+                return [
+                    f"signed with key {envelope.key_id}, which {state.officer_id} had rotated out"
+                ]
+            return [
+                f"signed by key {envelope.key_id}, which is not registered to officer {state.officer_id}"
+            ]
+        if state.revoked:
+            return [f"signed with the key of officer {state.officer_id} after it was revoked"]
+        if not keys.verify(state.public_key, envelope.signature, envelope.statement_bytes):
+            return ["signature does not verify"]
+        action = ACTION_OF_TOPIC.get(envelope.type)
+        if action is not None and not state.roles & ALLOWED[action]:
+            return [
+                f"officer {state.officer_id} did not hold a role allowed to {action} at this position"
+            ]
+        return []
+
+    def officer_at(self, officer_id: str, position: int) -> OfficerState | None:
+        """The officer's verified standing from events strictly before ``position``."""
+        timeline = self._timeline(officer_id, position)
+        while (
+            timeline.next_index < len(timeline.records)
+            and timeline.records[timeline.next_index].position < position
+        ):
+            record = timeline.records[timeline.next_index]
+            timeline.next_index += 1
+            (checked,) = self.check_stream(
+                [record], timeline.last_hash, first_version=timeline.next_index
+            )
+            if not checked.valid or checked.envelope is None:
+                timeline.next_index -= 1
+                raise IntegrityFailure(checked.failures())
+            event = self.to_event(checked.envelope)
+            timeline.officer = event.mutate(timeline.officer)
+            assert timeline.officer is not None
+            timeline.last_hash = state_hash(record.stored.state)
+            timeline.positions.append(record.position)
+            timeline.states.append(OfficerState.of(timeline.officer))
+        index = bisect_left(timeline.positions, position)
+        return timeline.states[index - 1] if index else None
+
+    def _timeline(self, officer_id: str, position: int) -> _Timeline:
+        timeline = self._timelines.get(officer_id)
+        if timeline is None or position > self._known_max:
+            self._known_max = max(self._known_max, self.max_position() or 0)
+            stream = officer_stream(officer_id)
+            if timeline is None:
+                timeline = _Timeline(self.recorder.select_records(stream))
+                self._timelines[officer_id] = timeline
+            else:
+                last = timeline.records[-1].stored.originator_version if timeline.records else 0
+                timeline.records += self.recorder.select_records(stream, gt=last)
+        return timeline
+
+    def to_event(self, envelope: Envelope) -> Any:
+        """The domain event an envelope records."""
+        cls = self.topics[envelope.type]
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", self.codec.event_state(envelope))
+        return event
+
+
+def _failures(record: Record, *problems: str) -> list[Failure]:
+    stored = record.stored
+    return [
+        Failure(str(stored.originator_id), stored.originator_version, record.position, p)
+        for p in problems
+    ]

@@ -1,0 +1,63 @@
+"""Plain-data views of entries, officers and histories, shaped as the CLI contract says."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from governance.entry import Entry
+from governance.entry_commands import HistoryItem
+from governance.registry import OfficerState
+from governance.times import format_instant
+
+
+def instant(value: datetime | None) -> str | None:
+    """An instant as RFC 3339 UTC text, or None."""
+    return None if value is None else format_instant(value)
+
+
+def entry_view(entry: Entry) -> dict[str, Any]:
+    """The governance record of an entry, without the subject."""
+    return {
+        "entry_id": str(entry.id),
+        "status": entry.status.value,
+        "category": entry.category.value,
+        "review_by": instant(entry.review_by),
+        "expires_at": instant(entry.expires_at),
+        "proposed_by": entry.proposed_by,
+        "authorised_by": entry.authorised_by,
+        "source_status": entry.source_status.value if entry.source_status else None,
+        "source_verified_at": instant(entry.source_verified_at),
+        "vulnerable": entry.vulnerable,
+        "minor": entry.minor,
+        "removal_reason": entry.removal_reason.value if entry.removal_reason else None,
+        "removed_at": instant(entry.removed_at),
+        "extension_count": entry.extension_count,
+    }
+
+
+def officer_view(state: OfficerState) -> dict[str, Any]:
+    """An officer's current standing."""
+    return {
+        "officer_id": state.officer_id,
+        "name": state.name,
+        "rank": state.rank.value,
+        "roles": sorted(r.value for r in state.roles),
+        "key_id": state.key_id,
+        "status": state.status,
+    }
+
+
+def history_view(item: HistoryItem) -> dict[str, Any]:
+    """One row of ``entry history``: the event, where it is, and whether it verified."""
+    record, envelope = item.checked.record, item.checked.envelope
+    return {
+        "version": record.stored.originator_version,
+        "type": record.stored.topic.rpartition(".")[2],
+        "recorded_at": envelope.statement.get("recorded_at") if envelope else None,
+        "effective_at": envelope.statement.get("effective_at") if envelope else None,
+        "actor": envelope.actor if envelope else None,
+        "position": record.position,
+        "signature": "valid" if item.checked.valid else "invalid",
+        "problems": list(item.checked.problems),
+    }
