@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from commands.render import JSON_HELP, emit, emit_rows
 from commands.session import passphrase_from, session_of
 from governance import keys
-from governance.errors import InvalidInput
+from governance.errors import Conflict, InvalidInput
 from governance.officer import check_officer_id
 from governance.vocabulary import Rank, Role
 from projections.views import instant, officer_view
@@ -67,6 +67,8 @@ def enrol(
     session = session_of(ctx)
     check_officer_id(officer_id)
     signer = session.signer()
+    if session.app().is_enrolled(officer_id):
+        raise Conflict(f"officer: {officer_id} is already enrolled")
     key = new_key(ctx, officer_id, public_key)
     state = session.app().enrol(signer, officer_id, name, rank, frozenset(role), key.public)
     key.store(session.settings.officer_key_path(officer_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ JSON_HELP = "Print exactly one JSON document on stdout."
 
 def emit_json(document: Any) -> None:
     """Write exactly one JSON document to stdout."""
-    stdout.out(json.dumps(document, indent=2, ensure_ascii=False, default=str), highlight=False)
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def emit(document: Mapping[str, Any], as_json: bool, summary: str | None = None) -> None:

@@ -17,7 +17,7 @@ import typer
 
 from governance import keys
 from governance.application import WatchlistApp
-from governance.errors import InvalidInput, NotFound
+from governance.errors import InvalidInput, KeyUnlockFailed, NotFound, PermissionDenied
 from governance.settings import StoreSettings
 from governance.signing import Signer
 
@@ -68,7 +68,9 @@ class Session:
         officer_id = self.acting_officer()
         path = self.key_path(officer_id)
         if not path.exists():
-            raise InvalidInput(f"--key: no key file for {officer_id} at {path}")
+            if not self.app().is_enrolled(officer_id):
+                raise PermissionDenied(f"officer: {officer_id} is not enrolled in this store")
+            raise KeyUnlockFailed(f"key: cannot sign as {officer_id}: no key file at {path}")
         passphrase = passphrase_from("WATCHLIST_PASSPHRASE", f"Passphrase for {officer_id}'s key")
         return Signer(officer_id, keys.read_private_key(path, passphrase))
 

@@ -1,21 +1,33 @@
 """Full verification of a store: every event, in store order.
 
 Checks each event's envelope, stream placement, version sequence, hash chain, sealed hashes and
-signer standing at its position (``governance.verification``). Reports every failure with its
-stream, version and position; it never stops at the first or skips one silently.
+signer standing at its position (``governance.verification``). The Ed25519 checks, the bulk of the
+work, run in parallel on every core for large stores. Every failure is reported with its stream,
+version and position; verification never stops at the first or skips one silently.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from uuid import UUID
+
+from eventsourcing.persistence import Notification
 
 from governance.envelope import GENESIS_PREV, EnvelopeError, state_hash
 from governance.errors import Failure, IntegrityFailure
 from governance.recorders import Record
 from governance.store import StoreCore
+from governance.verification import BAD_SIGNATURE, SignatureJob
 
 PAGE = 1000
+#: Below this many events, signatures are checked in-process (a pool costs more than it saves).
+PARALLEL_THRESHOLD = 5000
+BATCH = 20_000
+CHUNK = 1000
 
 
 @dataclass
@@ -30,37 +42,84 @@ class AuditReport:
         return not self.failures
 
 
-def verify_store(app: StoreCore) -> AuditReport:
+def verify_store(app: StoreCore, workers: int | None = None) -> AuditReport:
     """Verify every event in the store."""
+    total = app.position()
+    workers = workers or os.cpu_count() or 1
+    if total < PARALLEL_THRESHOLD or workers == 1:
+        return _scan(app, None)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return _scan(app, pool)
+
+
+def _scan(app: StoreCore, pool: ProcessPoolExecutor | None) -> AuditReport:
     report = AuditReport()
     heads: dict[UUID, tuple[int, str]] = {}
+    jobs: list[SignatureJob] = []
+    places: list[tuple[str, int, int]] = []
+    for note in _notifications(app):
+        report.events += 1
+        stream = UUID(str(note.originator_id))
+        version, prev = heads.get(stream, (0, GENESIS_PREV))
+        problems = []
+        if note.originator_version != version + 1:
+            problems.append(
+                f"version {version + 1} is missing from the stream (found "
+                f"{note.originator_version} next): an event was deleted or moved"
+            )
+        try:
+            envelope = app.codec.decode(note.state)
+        except EnvelopeError as error:
+            problems.append(str(error))
+        else:
+            before = len(jobs)
+            try:
+                problems += app.verifier.check(
+                    Record(note.id, note), envelope, prev, None if pool is None else jobs
+                )
+            except IntegrityFailure as error:
+                problems += [f.problem for f in error.failures] or [error.message]
+            if len(jobs) > before:
+                places.append((str(stream), note.originator_version, note.id))
+        report.failures += [
+            Failure(str(stream), note.originator_version, note.id, p) for p in problems
+        ]
+        heads[stream] = (note.originator_version, state_hash(note.state))
+        if pool is not None and len(jobs) >= BATCH:
+            _settle(pool, jobs, places, report)
+    if pool is not None and jobs:
+        _settle(pool, jobs, places, report)
+    report.failures.sort(key=lambda f: (f.position or 0, f.problem))
+    return report
+
+
+def _notifications(app: StoreCore) -> Iterator[Notification]:
     start = 1
     while True:
         page = app.recorder.select_notifications(start, PAGE)
-        for note in page:
-            report.events += 1
-            stream = UUID(str(note.originator_id))
-            record = Record(note.id, note)
-            version, prev = heads.get(stream, (0, GENESIS_PREV))
-            problems = []
-            if note.originator_version != version + 1:
-                problems.append(
-                    f"version {version + 1} is missing from the stream (found "
-                    f"{note.originator_version} next): an event was deleted or moved"
-                )
-            try:
-                envelope = app.codec.decode(note.state)
-            except EnvelopeError as error:
-                problems.append(str(error))
-            else:
-                try:
-                    problems += app.verifier.check(record, envelope, prev)
-                except IntegrityFailure as error:
-                    problems += [f.problem for f in error.failures] or [error.message]
-            report.failures += [
-                Failure(str(stream), note.originator_version, note.id, p) for p in problems
-            ]
-            heads[stream] = (note.originator_version, state_hash(note.state))
+        yield from page
         if len(page) < PAGE:
-            return report
+            return
         start = page[-1].id + 1
+
+
+def _settle(
+    pool: ProcessPoolExecutor,
+    jobs: list[SignatureJob],
+    places: list[tuple[str, int, int]],
+    report: AuditReport,
+) -> None:
+    """Run the deferred signature checks and record the ones that fail."""
+    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    for offset, bad in zip(range(0, len(jobs), CHUNK), pool.map(_failing, chunks), strict=True):
+        for index in bad:
+            stream, version, position = places[offset + index]
+            report.failures.append(Failure(stream, version, position, BAD_SIGNATURE))
+    jobs.clear()
+    places.clear()
+
+
+def _failing(chunk: Sequence[SignatureJob]) -> list[int]:
+    """Indexes of the jobs in ``chunk`` whose signatures do not verify (runs in a worker)."""
+    return [i for i, job in enumerate(chunk) if not job.holds()]

@@ -18,8 +18,14 @@ def check_effective_at(
     recorded_at: datetime,
     reason: str | None,
     source_ref: str | None,
+    reason_option: str = "--backdate-reason",
+    source_option: str | None = "--source-ref",
 ) -> None:
-    """Refuse an ``effective_at`` outside the backdating bounds."""
+    """Refuse an ``effective_at`` outside the backdating bounds.
+
+    ``reason_option`` and ``source_option`` name the options that carry the reason and the source
+    reference in the calling command (``source_option`` None: the command has its own reference).
+    """
     if effective_at - recorded_at > defaults.MAX_FUTURE_SKEW:
         raise InvalidInput(
             f"{field}: {effective_at.isoformat()} is in the future; a fact can be recorded at most "
@@ -30,9 +36,9 @@ def check_effective_at(
         return
     missing = []
     if not (reason and reason.strip()):
-        missing.append("--backdate-reason")
-    if not (source_ref and source_ref.strip()):
-        missing.append("--source-ref")
+        missing.append(reason_option)
+    if source_option is not None and not (source_ref and source_ref.strip()):
+        missing.append(source_option)
     if missing:
         raise InvalidInput(
             f"{field}: more than 24 hours in the past; a late record needs {' and '.join(missing)}"

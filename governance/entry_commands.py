@@ -91,7 +91,7 @@ class EntryCommands(StoreCore):
         self.authenticate(signer, Action.VERIFY_SOURCE)
         now = clock.now()
         at = checked_at or now
-        check_effective_at("checked-at", at, now, note, "source check")
+        check_effective_at("checked-at", at, now, note, None, "--note", None)
         entry = self.entry(entry_id)
         entry.verify_source(signer.officer_id, status, at, note)
         self.record(entry, signer=signer)

@@ -98,12 +98,12 @@ def validation_lines(error: ValidationError) -> list[str]:
         where = ".".join(str(part) for part in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         for line in message.split("\n"):
-            if not where:
+            if line.split(" ")[0].endswith(":"):
+                lines.append(line)  # a cross-field rule that names its own field
+            elif not where:
                 lines.append(f"file: {_friendly(line, item['type'])}")
-            elif ":" not in line.split(" ")[0]:
-                lines.append(f"{where}: {_friendly(line, item['type'])}")
             else:
-                lines.append(line)
+                lines.append(f"{where}: {_friendly(line, item['type'])}")
     return lines
 
 

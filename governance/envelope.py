@@ -1,8 +1,8 @@
 """The stored form of an event: a signed statement, its signature and any sealed ciphertext.
 
-Stored state bytes are RFC 8785 canonical JSON of ``{"sealed": {...}, "signature": B64,
-"statement": TEXT}``. ``statement`` is itself RFC 8785 canonical JSON, kept as a string so the exact
-signed bytes are stored and verified as stored, never re-serialised. The statement binds the store's
+Stored state bytes are compact JSON of ``{"sealed": {...}, "signature": B64, "statement": TEXT}``.
+``statement`` is itself RFC 8785 canonical JSON, kept as a string so the exact signed bytes are
+stored and verified as stored, never re-serialised. The statement binds the store's
 origin, the stream id, version, event type, both timestamps, the actor and key, the SHA-256 of the
 previous stored event in the stream, and the payload. Sealed personal data appears in the statement
 only as its ciphertext hash and commitment; the ciphertext sits beside it under ``sealed``.
@@ -143,13 +143,13 @@ class EnvelopeCodec:
         }
         statement_bytes = rfc8785.dumps(statement)
         signature = signer.sign(statement_bytes)
-        return rfc8785.dumps(
-            {
-                "sealed": sealed,
-                "signature": base64.b64encode(signature).decode("ascii"),
-                "statement": statement_bytes.decode("utf-8"),
-            }
-        )
+        outer = {
+            "sealed": sealed,
+            "signature": base64.b64encode(signature).decode("ascii"),
+            "statement": statement_bytes.decode("utf-8"),
+        }
+        # The outer object is not signed, so it needs no canonical form; only the statement does.
+        return json.dumps(outer, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
     def decode(self, state: bytes) -> Envelope:
         """Parse stored bytes, or raise ``EnvelopeError``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, event
@@ -20,6 +21,7 @@ from governance.vocabulary import Rank, Role
 OFFICER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 
 
+@lru_cache(maxsize=4096)
 def officer_stream(officer_id: str) -> UUID:
     """Stream id of an officer's record."""
     return named_stream("officer", officer_id)

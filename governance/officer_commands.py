@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from governance import clock, keys
-from governance.errors import Conflict, InvalidInput, RuleViolation
+from governance.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from governance.officer import Officer, check_officer_id, officer_stream
 from governance.origin import ORIGIN_STREAM, Origin
 from governance.permissions import Action
@@ -74,7 +74,7 @@ class OfficerCommands(StoreCore):
             problems.append("role: give at least one --role")
         if problems:
             raise InvalidInput(problems)
-        if self.exists(officer_stream(officer_id)):
+        if self.is_enrolled(officer_id):
             raise Conflict(f"officer: {officer_id} is already enrolled")
         officer = Officer(
             actor=signer.officer_id,
@@ -143,7 +143,13 @@ class OfficerCommands(StoreCore):
         ]
         return [self.officer(officer_id) for officer_id in ids]
 
+    def is_enrolled(self, officer_id: str) -> bool:
+        """True if the officer id has ever been enrolled."""
+        return self.exists(officer_stream(officer_id))
+
     def _officer(self, officer_id: str) -> Officer:
+        if not self.is_enrolled(officer_id):
+            raise NotFound(f"officer: {officer_id} is not enrolled in this store")
         officer: Officer = self.load(officer_stream(officer_id), Officer, "officer")
         return officer
 

@@ -1,6 +1,8 @@
 """The store's recorders: the library's SQLite and PostgreSQL application recorders, extended.
 
 Extensions, each written in the same transaction as the events they belong to:
+- the global Merkle log (``merkle_leaves``, ``merkle_nodes``): one RFC 6962 leaf per event in store
+  order, and the hash of every completed perfect subtree, so roots and proofs cost O(log n) reads;
 - a key table for sealed personal data (``subject_keys``), so a data key exists exactly when the
   event that uses it does, and erasure can delete it;
 - ``select_records``: a stream's events with their store positions (notification ids), which
@@ -22,6 +24,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from governance.leaves import append_leaves, event_leaf_hash
+
 
 @dataclass(frozen=True)
 class Record:
@@ -39,6 +43,18 @@ class WatchlistRecorder(Protocol):
     ) -> list[Record]: ...
 
     def subject_key(self, key_ref: str) -> str | None: ...
+
+    def tree_size(self) -> int: ...
+
+    def tree_nodes(self) -> TreeReader: ...
+
+
+class TreeReader(Protocol):
+    """Reads the stored Merkle log."""
+
+    def node(self, level: int, index: int) -> bytes: ...
+
+    def leaf_index(self, position: int) -> int | None: ...
 
 
 def subject_key_rows(kwargs: dict[str, Any]) -> Sequence[tuple[str, str]]:
@@ -62,6 +78,14 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS subject_keys ("
             "key_ref TEXT PRIMARY KEY, wrapped TEXT NOT NULL) WITHOUT ROWID"
         )
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS merkle_leaves ("
+            "leaf_index INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, hash BLOB NOT NULL)"
+        )
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID"
+        )
         return statements
 
     def _insert_events(
@@ -72,7 +96,36 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(
                 "INSERT INTO subject_keys (key_ref, wrapped) VALUES (?, ?)", (key_ref, wrapped)
             )
+        if ids:
+            self._append_leaves(c, stored_events, ids)
         return ids
+
+    def _append_leaves(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        """Extend the Merkle log, in the events' own transaction (the writer holds the lock)."""
+        c.execute("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves")
+        size = int(c.fetchone()[0])
+
+        def read(level: int, index: int) -> bytes:
+            c.execute("SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index))
+            return bytes(c.fetchone()[0])
+
+        leaf_rows, node_rows = append_leaves(
+            size, [(i, event_leaf_hash(e)) for i, e in zip(ids, stored_events, strict=True)], read
+        )
+        c.executemany("INSERT INTO merkle_leaves VALUES (?, ?, ?)", leaf_rows)
+        c.executemany("INSERT INTO merkle_nodes VALUES (?, ?, ?)", node_rows)
+
+    def tree_size(self) -> int:
+        """Number of leaves in the Merkle log."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves")
+            return int(c.fetchone()[0])
+
+    def tree_nodes(self) -> TreeReader:
+        """A reader of stored tree nodes and leaves (one short transaction per read)."""
+        return SQLiteTreeReader(self.datastore)
 
     def select_records(
         self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
@@ -122,6 +175,20 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "CREATE TABLE IF NOT EXISTS {0} (key_ref text PRIMARY KEY, wrapped text NOT NULL)"
             ).format(self.keys_table)
         )
+        self.leaves_table = SQL("{0}.{1}").format(schema, Identifier("merkle_leaves"))
+        self.nodes_table = SQL("{0}.{1}").format(schema, Identifier("merkle_nodes"))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (leaf_index bigint PRIMARY KEY, "
+                "position bigint NOT NULL UNIQUE, hash bytea NOT NULL)"
+            ).format(self.leaves_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (level integer NOT NULL, idx bigint NOT NULL, "
+                "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
+            ).format(self.nodes_table)
+        )
         self.select_records_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE originator_id = %s"
@@ -137,6 +204,62 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 SQL("INSERT INTO {0} (key_ref, wrapped) VALUES (%s, %s)").format(self.keys_table),
                 list(rows),
             )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            self._append_leaves(curs, stored_events, ids)
+        return ids
+
+    def _append_leaves(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        """Extend the Merkle log under the library's exclusive table lock, in the same transaction."""
+        curs.execute(
+            SQL("SELECT COALESCE(MAX(leaf_index) + 1, 0) AS size FROM {0}").format(
+                self.leaves_table
+            )
+        )
+        row = curs.fetchone()
+        assert row is not None
+        size = int(row["size"])
+
+        def read(level: int, index: int) -> bytes:
+            curs.execute(
+                SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(self.nodes_table),
+                (level, index),
+            )
+            found = curs.fetchone()
+            assert found is not None
+            return bytes(found["hash"])
+
+        leaf_rows, node_rows = append_leaves(
+            size, [(i, event_leaf_hash(e)) for i, e in zip(ids, stored_events, strict=True)], read
+        )
+        curs.executemany(
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.leaves_table), leaf_rows
+        )
+        curs.executemany(
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.nodes_table), node_rows
+        )
+
+    def tree_size(self) -> int:
+        """Number of leaves in the Merkle log."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT COALESCE(MAX(leaf_index) + 1, 0) AS size FROM {0}").format(
+                    self.leaves_table
+                )
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["size"])
+
+    def tree_nodes(self) -> TreeReader:
+        """A reader of stored tree nodes and leaves."""
+        return PostgresTreeReader(self)
 
     def select_records(
         self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
@@ -175,6 +298,59 @@ class PostgresRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return None if row is None else str(row["wrapped"])
+
+
+class SQLiteTreeReader:
+    """Stored Merkle nodes on SQLite."""
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        self.datastore = datastore
+
+    def node(self, level: int, index: int) -> bytes:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index))
+            row = c.fetchone()
+        if row is None:
+            raise KeyError((level, index))
+        return bytes(row[0])
+
+    def leaf_index(self, position: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT leaf_index FROM merkle_leaves WHERE position=?", (position,))
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+
+class PostgresTreeReader:
+    """Stored Merkle nodes on PostgreSQL."""
+
+    def __init__(self, recorder: PostgresRecorder) -> None:
+        self.recorder = recorder
+
+    def _one(self, statement: Any, params: tuple[int, ...]) -> Any:
+        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params)
+            return curs.fetchone()
+
+    def node(self, level: int, index: int) -> bytes:
+        row = self._one(
+            SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(
+                self.recorder.nodes_table
+            ),
+            (level, index),
+        )
+        if row is None:
+            raise KeyError((level, index))
+        return bytes(row["hash"])
+
+    def leaf_index(self, position: int) -> int | None:
+        row = self._one(
+            SQL("SELECT leaf_index FROM {0} WHERE position = %s").format(
+                self.recorder.leaves_table
+            ),
+            (position,),
+        )
+        return None if row is None else int(row["leaf_index"])
 
 
 def as_watchlist_recorder(recorder: ApplicationRecorder) -> WatchlistRecorder:

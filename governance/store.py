@@ -62,7 +62,7 @@ class StoreCore(Application[UUID]):
 
     def officer(self, officer_id: str) -> OfficerState:
         """An officer's current, verified standing."""
-        state = self.verifier.officer_at(officer_id, self.position() + 1)
+        state = self.verifier.current(officer_id)
         if state is None:
             raise NotFound(f"officer: {officer_id} is not enrolled in this store")
         return state

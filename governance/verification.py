@@ -31,7 +31,24 @@ from governance.recorders import Record, WatchlistRecorder
 from governance.registry import OfficerState
 
 FOUNDED = "watchlist:Origin.Founded"
+MAX_POSITION = 2**63 - 1
 ENROLLED = "watchlist:Officer.Enrolled"
+
+
+BAD_SIGNATURE = "signature does not verify"
+
+
+@dataclass(frozen=True)
+class SignatureJob:
+    """One deferred Ed25519 verification."""
+
+    public_key: str
+    signature: bytes
+    data: bytes
+
+    def holds(self) -> bool:
+        """True when the signature verifies."""
+        return keys.verify(self.public_key, self.signature, self.data)
 
 
 @dataclass(frozen=True)
@@ -154,8 +171,18 @@ class Verifier:
             expected_version = record.stored.originator_version + 1
         return checked
 
-    def check(self, record: Record, envelope: Envelope, prev: str | None) -> list[str]:
-        """Every problem with one decoded event; ``prev`` is the expected chain link, if known."""
+    def check(
+        self,
+        record: Record,
+        envelope: Envelope,
+        prev: str | None,
+        defer: list[SignatureJob] | None = None,
+    ) -> list[str]:
+        """Every problem with one decoded event; ``prev`` is the expected chain link, if known.
+
+        With ``defer``, the Ed25519 check is appended there as a job instead of run here, so a full
+        audit can verify signatures in parallel.
+        """
         stored = record.stored
         problems = []
         if envelope.stream != str(stored.originator_id):
@@ -182,21 +209,27 @@ class Verifier:
         if prev is not None and envelope.prev != prev:
             problems.append("hash chain broken: the previous-event hash does not match the stream")
         problems += sealed_hash_problems(envelope)
-        problems += self._signer_problems(record.position, envelope)
+        key, standing = self._signing_key(record.position, envelope)
+        problems += standing
+        if key is not None:
+            if defer is None:
+                if not keys.verify(key, envelope.signature, envelope.statement_bytes):
+                    problems.append(BAD_SIGNATURE)
+            else:
+                defer.append(SignatureJob(key, envelope.signature, envelope.statement_bytes))
         return problems
 
-    def _signer_problems(self, position: int, envelope: Envelope) -> list[str]:
+    def _signing_key(self, position: int, envelope: Envelope) -> tuple[str | None, list[str]]:
+        """The public key the event must verify under, and any problem with the signer's standing."""
         payload = envelope.payload
-        if envelope.type == FOUNDED:
-            ok = (
-                envelope.actor == payload.get("admin_officer_id")
-                and envelope.key_id == keys.key_id(str(payload.get("admin_public_key")))
-                and keys.verify(
-                    str(payload["admin_public_key"]), envelope.signature, envelope.statement_bytes
-                )
-            )
-            return [] if ok else ["founding record is not signed by the key it names"]
         founding = self.founding
+        if envelope.type == FOUNDED:
+            key = str(payload.get("admin_public_key"))
+            if envelope.actor != payload.get("admin_officer_id") or envelope.key_id != keys.key_id(
+                key
+            ):
+                return None, ["founding record is not signed by the key it names"]
+            return key, []
         if (
             envelope.type == ENROLLED
             and envelope.actor == founding.admin_officer_id
@@ -205,38 +238,33 @@ class Verifier:
         ):
             # The first administrator's self-signed enrolment, anchored by the founding record.
             if payload.get("public_key") != founding.admin_public_key:
-                return ["first administrator enrolled with a key other than the founding key"]
-            if not keys.verify(
-                founding.admin_public_key, envelope.signature, envelope.statement_bytes
-            ):
-                return ["signature does not verify"]
-            return []
+                return None, ["first administrator enrolled with a key other than the founding key"]
+            return founding.admin_public_key, []
         try:
             state = self.officer_at(envelope.actor, position)
         except IntegrityFailure as error:
-            return [
-                f"the signer's own record is invalid ({error.failures[0].problem if error.failures else error.message})"
-            ]
+            first = error.failures[0].problem if error.failures else error.message
+            return None, [f"the signer's own record is invalid ({first})"]
         if state is None:
-            return [f"signed by {envelope.actor}, who was not an enrolled officer at this position"]
+            return None, [
+                f"signed by {envelope.actor}, who was not an enrolled officer at this position"
+            ]
         if envelope.key_id != state.key_id:
             if envelope.key_id in state.previous_key_ids:
-                return [
+                return None, [
                     f"signed with key {envelope.key_id}, which {state.officer_id} had rotated out"
                 ]
-            return [
+            return None, [
                 f"signed by key {envelope.key_id}, which is not registered to officer {state.officer_id}"
             ]
         if state.revoked:
-            return [f"signed with the key of officer {state.officer_id} after it was revoked"]
-        if not keys.verify(state.public_key, envelope.signature, envelope.statement_bytes):
-            return ["signature does not verify"]
+            return None, [f"signed with the key of officer {state.officer_id} after it was revoked"]
         action = ACTION_OF_TOPIC.get(envelope.type)
         if action is not None and not state.roles & ALLOWED[action]:
-            return [
+            return state.public_key, [
                 f"officer {state.officer_id} did not hold a role allowed to {action} at this position"
             ]
-        return []
+        return state.public_key, []
 
     def officer_at(self, officer_id: str, position: int) -> OfficerState | None:
         """The officer's verified standing from events strictly before ``position``."""
@@ -262,17 +290,28 @@ class Verifier:
         index = bisect_left(timeline.positions, position)
         return timeline.states[index - 1] if index else None
 
+    def current(self, officer_id: str) -> OfficerState | None:
+        """The officer's verified standing after every event stored so far."""
+        self._refresh(officer_id)
+        return self.officer_at(officer_id, MAX_POSITION)
+
     def _timeline(self, officer_id: str, position: int) -> _Timeline:
         timeline = self._timelines.get(officer_id)
-        if timeline is None or position > self._known_max:
+        if timeline is None or (position > self._known_max and position != MAX_POSITION):
             self._known_max = max(self._known_max, self.max_position() or 0)
-            stream = officer_stream(officer_id)
-            if timeline is None:
-                timeline = _Timeline(self.recorder.select_records(stream))
-                self._timelines[officer_id] = timeline
-            else:
-                last = timeline.records[-1].stored.originator_version if timeline.records else 0
-                timeline.records += self.recorder.select_records(stream, gt=last)
+            timeline = self._refresh(officer_id)
+        return timeline
+
+    def _refresh(self, officer_id: str) -> _Timeline:
+        """Load an officer's stream, or append the events stored since it was loaded."""
+        stream = officer_stream(officer_id)
+        timeline = self._timelines.get(officer_id)
+        if timeline is None:
+            timeline = _Timeline(self.recorder.select_records(stream))
+            self._timelines[officer_id] = timeline
+        else:
+            last = timeline.records[-1].stored.originator_version if timeline.records else 0
+            timeline.records += self.recorder.select_records(stream, gt=last)
         return timeline
 
     def to_event(self, envelope: Envelope) -> Any:

@@ -1,0 +1,93 @@
+"""The entry lifecycle on a real SQLite file and a real PostgreSQL schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from governance import clock
+from governance.audit import verify_store
+from governance.errors import Conflict, NotFound, PermissionDenied
+from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
+from projections.views import entry_view, officer_view
+from tests.conftest import World
+
+
+class TestLifecycle:
+    def test_a_full_lifecycle_survives_closing_and_reopening_the_store(self, world: World) -> None:
+        entry = world.active()
+        world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+        world.app.review(
+            world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None
+        )
+        world.app.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
+        before = entry_view(world.app.entry(entry.id))
+        officers_before = [officer_view(o) for o in world.app.officers()]
+        world.app.close()
+
+        reopened = world.reopen()
+        assert entry_view(reopened.entry(entry.id)) == before
+        assert [officer_view(o) for o in reopened.officers()] == officers_before
+        assert before["status"] == "removed"
+        assert before["removal_reason"] == "case_closed"
+        report = verify_store(reopened)
+        assert report.ok, report.failures
+        assert report.events == 1 + 6 + 5
+        reopened.close()
+
+    def test_the_subject_is_revealed_only_with_its_key_and_the_reveal_is_recorded(
+        self, world: World
+    ) -> None:
+        entry = world.proposed()
+        before = world.app.position()
+        subject = world.app.reveal(world.legal, entry.id, "Disclosure request 42")
+        assert subject == {
+            "name": "Jane Example",
+            "date_of_birth": "1990-04-01",
+            "subject_ref": "NOMINAL-000123",
+            "image_ref": None,
+        }
+        assert world.app.position() == before + 1
+
+    def test_the_stored_events_hold_no_plaintext_personal_data(self, world: World) -> None:
+        entry = world.proposed()
+        records = world.app.store_recorder.select_records(entry.id)
+        state = records[0].stored.state
+        for secret in (b"Jane Example", b"NOMINAL-000123", b"1990-04-01"):
+            assert secret not in state
+
+
+class TestRefusalsWriteNothing:
+    def test_authorising_an_unknown_entry_is_not_found(self, world: World) -> None:
+        before = world.app.position()
+        with pytest.raises(NotFound, match="entry"):
+            world.app.authorise(world.authoriser, uuid4(), "Necessary and proportionate.")
+        assert world.app.position() == before
+
+    def test_a_stale_update_is_a_conflict_not_a_lost_update(self, world: World) -> None:
+        entry = world.active()
+        other = world.reopen()
+        first = world.app.entry(entry.id)
+        second = other.entry(entry.id)
+        first.review(
+            world.reviewer.officer_id, ReviewOutcome.RETAIN, "Keep.", None, None, clock.now()
+        )
+        world.app.record(first, signer=world.reviewer)
+        second.remove(
+            world.custodian.officer_id, RemovalReason.CASE_CLOSED, clock.now(), None, None, None
+        )
+        with pytest.raises(Conflict, match="changed"):
+            other.record(second, signer=world.custodian)
+        assert world.app.entry(entry.id).status is Status.ACTIVE
+        other.close()
+
+    def test_a_revoked_officer_can_no_longer_act(
+        self, world: World, frozen: clock.FrozenClock
+    ) -> None:
+        world.app.revoke(world.admin, world.custodian.officer_id, "Left the force")
+        frozen.advance(timedelta(minutes=1))
+        with pytest.raises(PermissionDenied, match="revoked"):
+            world.proposed()
+        assert verify_store(world.app).ok

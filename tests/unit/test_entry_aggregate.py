@@ -1,0 +1,200 @@
+"""The Entry aggregate: given its events, when a command is called, then new events or an error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from governance.entry import Entry
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.registry import OfficerState
+from governance.vocabulary import (
+    Category,
+    Rank,
+    RemovalReason,
+    ReviewOutcome,
+    Role,
+    SourceStatus,
+    Status,
+)
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def officer(officer_id: str, rank: Rank = Rank.SUPERINTENDENT) -> OfficerState:
+    return OfficerState(
+        officer_id, officer_id, rank, frozenset({Role.AUTHORISER}), "k", "p", False, None, ()
+    )
+
+
+def given_proposed(collect: bool = True, **changes: Any) -> Entry:
+    fields: dict[str, Any] = {
+        "actor": "PC-1",
+        "effective_at": NOW,
+        "subject": {"alg": "AES-256-GCM", "key_ref": "r"},
+        "category": "wanted_on_warrant",
+        "source_record_ref": "W-1",
+        "offence_ref": None,
+        "objective": "Objective",
+        "rationale": "Rationale for inclusion",
+        "image": {},
+        "vulnerable": False,
+        "minor": False,
+        "safeguarding_rationale": None,
+        "review_by": NOW + timedelta(days=60),
+        "expires_at": NOW + timedelta(days=180),
+    }
+    fields.update(changes)
+    entry = Entry(id=uuid4(), **fields)
+    if collect:
+        entry.collect_events()
+    return entry
+
+
+def given_active() -> Entry:
+    entry = given_proposed()
+    entry.authorise(officer("SUPT-1"), "Necessary and proportionate.", NOW)
+    entry.collect_events()
+    return entry
+
+
+def new_event_types(entry: Entry) -> list[str]:
+    return [type(e).__name__ for e in entry.collect_events()]
+
+
+class TestPropose:
+    def test_a_proposed_entry_is_not_active(self) -> None:
+        entry = given_proposed()
+        assert entry.status is Status.PROPOSED
+        assert entry.proposed_by == "PC-1"
+        assert entry.category is Category.WANTED_ON_WARRANT
+
+
+class TestAuthorise:
+    def test_an_authoriser_of_sufficient_rank_activates_the_entry(self) -> None:
+        entry = given_proposed()
+        entry.authorise(officer("SUPT-1"), "Necessary and proportionate.", NOW)
+        assert new_event_types(entry) == ["Authorised"]
+        assert entry.status is Status.ACTIVE
+        assert entry.authorised_by == "SUPT-1"
+        assert entry.authorised_rank == "superintendent"
+
+    def test_refuses_the_officer_who_proposed_the_entry(self) -> None:
+        entry = given_proposed()
+        with pytest.raises(PermissionDenied, match="authorised_by_proposer"):
+            entry.authorise(officer("PC-1"), "Necessary and proportionate.", NOW)
+        assert new_event_types(entry) == []
+
+    def test_refuses_a_rank_below_superintendent(self) -> None:
+        entry = given_proposed()
+        with pytest.raises(PermissionDenied, match="authoriser_rank_too_low"):
+            entry.authorise(officer("INSP-1", Rank.CHIEF_INSPECTOR), "Necessary.", NOW)
+        assert entry.status is Status.PROPOSED
+
+    def test_refuses_an_entry_that_is_already_active(self) -> None:
+        entry = given_active()
+        with pytest.raises(RuleViolation, match="active"):
+            entry.authorise(officer("SUPT-2"), "Again.", NOW)
+
+    def test_refuses_a_blank_rationale(self) -> None:
+        with pytest.raises(InvalidInput, match="rationale"):
+            given_proposed().authorise(officer("SUPT-1"), "   ", NOW)
+
+    def test_refuses_an_entry_whose_expiry_has_passed(self) -> None:
+        entry = given_proposed(
+            review_by=NOW + timedelta(days=1), expires_at=NOW + timedelta(days=2)
+        )
+        with pytest.raises(RuleViolation, match="expired"):
+            entry.authorise(officer("SUPT-1"), "Necessary.", NOW + timedelta(days=3))
+
+
+class TestSourceChecks:
+    def test_a_source_check_records_status_time_and_officer(self) -> None:
+        entry = given_active()
+        at = NOW - timedelta(hours=1)
+        entry.verify_source("PC-2", SourceStatus.RESOLVED, at, "warrant executed")
+        assert new_event_types(entry) == ["SourceVerified"]
+        assert (entry.source_status, entry.source_verified_at, entry.source_verified_by) == (
+            SourceStatus.RESOLVED,
+            at,
+            "PC-2",
+        )
+
+    def test_a_removed_entry_takes_no_more_source_checks(self) -> None:
+        entry = given_active()
+        entry.remove("PC-1", RemovalReason.CASE_CLOSED, NOW, None, None, None)
+        with pytest.raises(RuleViolation, match="removed"):
+            entry.verify_source("PC-1", SourceStatus.LIVE, NOW, None)
+
+
+class TestReview:
+    def test_retaining_sets_the_next_review_within_the_category_maximum(self) -> None:
+        entry = given_active()
+        entry.review("INSP-3", ReviewOutcome.RETAIN, "Still wanted.", None, None, NOW)
+        assert new_event_types(entry) == ["Reviewed"]
+        assert entry.review_by == NOW + timedelta(days=90)
+        assert entry.extension_count == 0
+
+    def test_extending_the_expiry_counts_as_an_extension(self) -> None:
+        entry = given_active()
+        entry.review(
+            "INSP-3", ReviewOutcome.RETAIN, "Still wanted.", None, NOW + timedelta(days=300), NOW
+        )
+        assert entry.extension_count == 1
+        assert entry.expires_at == NOW + timedelta(days=300)
+
+    def test_a_vulnerable_persons_review_is_due_within_seven_days(self) -> None:
+        entry = given_proposed(
+            vulnerable=True, safeguarding_rationale="Safeguarding rationale text"
+        )
+        entry.authorise(officer("SUPT-1"), "Necessary.", NOW)
+        with pytest.raises(InvalidInput, match="within 7 days"):
+            entry.review(
+                "INSP-3", ReviewOutcome.RETAIN, "Keep.", NOW + timedelta(days=8), None, NOW
+            )
+
+    def test_removing_on_review_records_no_longer_necessary(self) -> None:
+        entry = given_active()
+        entry.review("INSP-3", ReviewOutcome.REMOVE, "No longer needed.", None, None, NOW)
+        assert entry.status is Status.REMOVED
+        assert entry.removal_reason is RemovalReason.NO_LONGER_NECESSARY
+
+    def test_refuses_the_proposer_as_reviewer(self) -> None:
+        with pytest.raises(PermissionDenied, match="proposed"):
+            given_active().review("PC-1", ReviewOutcome.RETAIN, "Keep.", None, None, NOW)
+
+    def test_refuses_a_review_of_a_proposed_entry(self) -> None:
+        with pytest.raises(RuleViolation, match="proposed"):
+            given_proposed().review("INSP-3", ReviewOutcome.RETAIN, "Keep.", None, None, NOW)
+
+
+class TestRemove:
+    def test_removal_records_the_reason_and_effective_time(self) -> None:
+        entry = given_active()
+        at = NOW - timedelta(days=2)
+        entry.remove("PC-1", RemovalReason.WARRANT_EXECUTED_OR_WITHDRAWN, at, None, "late", "ref")
+        assert new_event_types(entry) == ["Removed"]
+        assert (entry.status, entry.removed_at) == (Status.REMOVED, at)
+
+    def test_refuses_removing_twice(self) -> None:
+        entry = given_active()
+        entry.remove("PC-1", RemovalReason.CASE_CLOSED, NOW, None, None, None)
+        with pytest.raises(RuleViolation, match="removed"):
+            entry.remove("PC-1", RemovalReason.CASE_CLOSED, NOW, None, None, None)
+
+
+class TestReplay:
+    def test_replaying_the_events_rebuilds_the_same_state(self) -> None:
+        entry = given_proposed(collect=False)
+        events = list(entry.collect_events())
+        entry.authorise(officer("SUPT-1"), "Necessary.", NOW)
+        entry.review("INSP-3", ReviewOutcome.RETAIN, "Keep.", None, None, NOW)
+        events += entry.collect_events()
+        rebuilt = None
+        for event in events:
+            rebuilt = event.mutate(rebuilt)
+        assert rebuilt is not None
+        assert rebuilt == entry

@@ -1,0 +1,123 @@
+"""The stored envelope signs exact bytes; sealed personal data is bound by hash and commitment."""
+
+from __future__ import annotations
+
+import base64
+import json
+from uuid import uuid4
+
+import pytest
+import rfc8785
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
+
+from governance import keys
+from governance.envelope import GENESIS_PREV, EnvelopeCodec, EnvelopeError, sealed_hash_problems
+from governance.errors import IntegrityFailure
+from governance.sealing import MasterKey, seal, unseal
+from governance.signing import Signer
+from tests.unit.test_entry_aggregate import given_proposed
+
+SUBJECT = {"name": "Jane Example", "date_of_birth": "1990-04-01", "subject_ref": "NOMINAL-000123"}
+
+
+def codec() -> EnvelopeCodec:
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DatetimeAsISO())
+    return EnvelopeCodec(transcoder)
+
+
+def master() -> MasterKey:
+    return MasterKey(b"\x01" * 32)
+
+
+def signed_proposal() -> tuple[bytes, Signer]:
+    signer = Signer("PC-1", keys.generate())
+    entry = given_proposed(collect=False)
+    sealed = seal(SUBJECT, str(entry.id), master())
+    object.__setattr__(entry.pending_events[0], "subject", sealed.field)
+    event = entry.collect_events()[0]
+    return codec().encode(
+        event, "watchlist:Entry.Proposed", "test/origin", GENESIS_PREV, signer
+    ), signer
+
+
+class TestEnvelope:
+    def test_the_signature_covers_the_exact_stored_statement_bytes(self) -> None:
+        state, signer = signed_proposal()
+        envelope = codec().decode(state)
+        assert keys.verify(signer.public_key, envelope.signature, envelope.statement_bytes)
+        assert envelope.statement_bytes == rfc8785.dumps(json.loads(envelope.statement_bytes))
+        assert (envelope.origin, envelope.version, envelope.type, envelope.prev) == (
+            "test/origin",
+            1,
+            "watchlist:Entry.Proposed",
+            GENESIS_PREV,
+        )
+
+    def test_the_statement_holds_the_ciphertext_hash_not_the_ciphertext(self) -> None:
+        state, _ = signed_proposal()
+        envelope = codec().decode(state)
+        sealed = envelope.payload["subject"]
+        assert "ciphertext" not in sealed
+        assert set(sealed) == {"alg", "key_ref", "nonce", "ciphertext_sha256", "commitment"}
+        assert envelope.sealed["subject"]
+        assert sealed_hash_problems(envelope) == []
+
+    def test_a_swapped_ciphertext_no_longer_matches_its_signed_hash(self) -> None:
+        state, _ = signed_proposal()
+        outer = json.loads(state)
+        outer["sealed"]["subject"] = base64.b64encode(b"other bytes").decode()
+        envelope = codec().decode(rfc8785.dumps(outer))
+        assert sealed_hash_problems(envelope) == [
+            "ciphertext of sealed field 'subject' does not match its signed hash"
+        ]
+
+    def test_an_event_cannot_be_signed_by_someone_other_than_its_actor(self) -> None:
+        entry = given_proposed(collect=False)
+        event = entry.collect_events()[0]
+        with pytest.raises(ValueError, match="actor"):
+            codec().encode(event, "t", "o", GENESIS_PREV, Signer("SOMEONE-ELSE", keys.generate()))
+
+    @pytest.mark.parametrize(
+        "state", [b"", b"[]", b"{}", b'{"statement": "{}", "signature": "!!"}', b"\xff\xfe"]
+    )
+    def test_malformed_stored_bytes_are_reported_not_crashed_on(self, state: bytes) -> None:
+        with pytest.raises(EnvelopeError):
+            codec().decode(state)
+
+
+class TestSealing:
+    def test_a_sealed_subject_opens_with_its_wrapped_key(self) -> None:
+        stream = str(uuid4())
+        sealed = seal(SUBJECT, stream, master())
+        assert unseal(sealed.field, stream, sealed.wrapped_key, master()) == SUBJECT
+
+    def test_sealed_data_is_bound_to_its_entry(self) -> None:
+        sealed = seal(SUBJECT, str(uuid4()), master())
+        with pytest.raises(IntegrityFailure, match="does not decrypt"):
+            unseal(sealed.field, str(uuid4()), sealed.wrapped_key, master())
+
+    def test_a_key_wrapped_under_another_master_key_does_not_open(self) -> None:
+        stream = str(uuid4())
+        sealed = seal(SUBJECT, stream, master())
+        with pytest.raises(IntegrityFailure, match="master key"):
+            unseal(sealed.field, stream, sealed.wrapped_key, MasterKey(b"\x02" * 32))
+
+    def test_a_plaintext_that_does_not_match_the_commitment_is_refused(self) -> None:
+        stream = str(uuid4())
+        first, second = (
+            seal(SUBJECT, stream, master()),
+            seal({**SUBJECT, "name": "Other"}, stream, master()),
+        )
+        forged = {**first.field, "commitment": second.field["commitment"]}
+        with pytest.raises(IntegrityFailure, match="commitment"):
+            unseal(forged, stream, first.wrapped_key, master())
+
+    def test_the_master_key_never_shows_in_its_repr(self) -> None:
+        assert "\\x01" not in repr(master())
+        assert "hidden" in repr(master())
+
+    def test_a_signer_never_shows_its_key_in_its_repr(self) -> None:
+        signer = Signer("PC-1", keys.generate())
+        assert repr(signer) == f"Signer(officer_id='PC-1', key_id='{signer.key_id}')"
