@@ -1,40 +1,202 @@
-"""``watchlist audit ...``: verify the whole record."""
+"""``watchlist audit ...``: verify the record, sign checkpoints, prove inclusion and consistency."""
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from commands import witness
 from commands.render import JSON_HELP, emit, emit_json, stdout
-from commands.session import session_of
-from governance.audit import verify_store
-from governance.errors import IntegrityFailure
+from commands.session import Session, passphrase_from, session_of
+from governance.audit import AuditReport, verify_store
+from governance.errors import Failure, GovernanceError, IntegrityFailure, InvalidInput
+from governance.export import export_bundle
+from governance.ledger import Ledger, open_checkpoint, read_log_key
+from governance.log_audit import LOG, Trusted
 
 app = typer.Typer(no_args_is_help=True, help="Verify the record and prove it was only appended to.")
+app.add_typer(witness.app, name="witness")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def trusted_checkpoints(ledger: Ledger, files: list[Path]) -> tuple[list[Trusted], list[Failure]]:
+    """Open each trusted checkpoint file; a bad one is an integrity failure, not a crash."""
+    held, failures = [], []
+    verifier = ledger.log_verifier()
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise InvalidInput(f"--trusted: cannot read {path}") from None
+        try:
+            held.append(Trusted(path.name, open_checkpoint(text, verifier, ledger.origin)))
+        except GovernanceError as error:
+            failures.append(
+                Failure(LOG, None, None, f"trusted checkpoint {path.name}: {error.message}")
+            )
+    return held, failures
+
+
 @app.command("verify")
-def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Check every event: signature, signer's standing, stream, chain. Exit 3 on any failure."""
-    report = verify_store(session_of(ctx).app())
+def verify(
+    ctx: typer.Context,
+    trusted: Annotated[
+        list[Path] | None, typer.Option("--trusted", help="A checkpoint you hold; repeatable.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check every event, the Merkle log and every trusted checkpoint. Exit 3 on any failure."""
+    store = session_of(ctx).app()
+    held, bad = trusted_checkpoints(Ledger(store), trusted or [])
+    report = verify_store(store, held)
+    report.failures = bad + report.failures
+    if trusted:
+        report.trusted_size = max((t.checkpoint.size for t in held), default=0)
+    render(report, as_json)
+    if not report.ok:
+        raise IntegrityFailure(report.failures)
+
+
+def render(report: AuditReport, as_json: bool) -> None:
     document = {
         "ok": report.ok,
         "events": report.events,
+        "tree_size": report.tree_size,
+        "root": b64(report.root),
+        "trusted_size": report.trusted_size,
+        "unverified_tail": report.unverified_tail,
         "failures": [asdict(f) for f in report.failures],
     }
     if as_json:
         emit_json(document)
-    elif report.ok:
-        stdout.print(f"OK: {report.events} events verified.")
-    else:
-        emit(
-            {"ok": False, "events": report.events},
-            False,
-            f"FAILED: {len(report.failures)} problem(s).",
+        return
+    verdict = "OK" if report.ok else f"FAILED: {len(report.failures)} problem(s)"
+    stdout.print(
+        f"{verdict}: {report.events} events, Merkle tree size {report.tree_size}, root {b64(report.root)}"
+    )
+    if report.trusted_size is not None:
+        stdout.print(
+            f"  consistent with trusted checkpoints up to size {report.trusted_size}; "
+            f"{report.unverified_tail} later event(s) are not yet covered by any trusted checkpoint"
         )
-    if not report.ok:
-        raise IntegrityFailure(report.failures)
+
+
+def log_signing_key(session: Session) -> Ed25519PrivateKey:
+    """The log key, unlocked with WATCHLIST_LOG_PASSPHRASE (else WATCHLIST_PASSPHRASE, else a prompt)."""
+    variable = (
+        "WATCHLIST_LOG_PASSPHRASE"
+        if os.environ.get("WATCHLIST_LOG_PASSPHRASE")
+        else "WATCHLIST_PASSPHRASE"
+    )
+    passphrase = passphrase_from(variable, "Log key passphrase")
+    return read_log_key(session.settings.log_key_path, passphrase)
+
+
+@app.command("checkpoint")
+def checkpoint(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option(help="Also write the checkpoint to this file.")
+    ] = None,
+) -> None:
+    """Print a signed checkpoint (C2SP tlog-checkpoint) of the log as it stands now."""
+    session = session_of(ctx)
+    ledger = Ledger(session.app())
+    text = ledger.checkpoint(log_signing_key(session))
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    stdout.out(text, end="", highlight=False)
+
+
+@app.command("log-key")
+def log_key(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Print the log's verifier key in C2SP signed-note form (NAME+HEXID+BASE64)."""
+    key = str(Ledger(session_of(ctx).app()).log_verifier())
+    if as_json:
+        emit_json({"log_key": key})
+    else:
+        stdout.out(key, highlight=False)
+
+
+@app.command("prove")
+def prove(
+    ctx: typer.Context,
+    position: Annotated[
+        int | None,
+        typer.Option(min=1, help="Inclusion proof for the event at this store position."),
+    ] = None,
+    from_size: Annotated[
+        int | None, typer.Option(min=1, help="Consistency proof from this tree size.")
+    ] = None,
+    to_size: Annotated[
+        int | None, typer.Option(min=1, help="Consistency proof to this size (default: now).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Prove an event is in the log (--position), or that the log only grew (--from-size)."""
+    if (position is None) == (from_size is None):
+        raise InvalidInput("--position: give exactly one of --position or --from-size")
+    ledger = Ledger(session_of(ctx).app())
+    if position is not None:
+        inclusion = ledger.inclusion(position)
+        document = {
+            "position": inclusion.position,
+            "leaf_index": inclusion.leaf_index,
+            "tree_size": inclusion.tree_size,
+            "leaf_hash": inclusion.leaf_hash.hex(),
+            "proof": [p.hex() for p in inclusion.proof],
+            "root": b64(inclusion.root),
+        }
+    else:
+        assert from_size is not None
+        consistency = ledger.consistency(from_size, to_size)
+        document = {
+            "old_size": consistency.old_size,
+            "new_size": consistency.new_size,
+            "old_root": b64(consistency.old_root),
+            "new_root": b64(consistency.new_root),
+            "proof": [p.hex() for p in consistency.proof],
+        }
+    emit(document, as_json)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="An empty or new directory for the bundle.")],
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A (cosigned) checkpoint to include; repeatable."),
+    ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option("--witness-key", help="A witness verifier key to include; repeatable."),
+    ] = None,
+    sign: Annotated[bool, typer.Option(help="Sign a fresh checkpoint with the log key.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write an offline bundle that 'python -m governance.verify DIR' checks with no store."""
+    session = session_of(ctx)
+    store = session.app()
+    texts = []
+    for path in checkpoint or []:
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            raise InvalidInput(f"--checkpoint: cannot read {path}") from None
+    if sign:
+        texts.append(Ledger(store).checkpoint(log_signing_key(session)))
+    manifest = export_bundle(store, directory, texts, witness_key or [])
+    summary = {k: manifest[k] for k in ("origin", "events", "tree_size", "root")}
+    emit({**summary, "directory": str(directory)}, as_json, "Bundle written.")

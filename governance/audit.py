@@ -13,12 +13,15 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from governance import merkle
 from governance.envelope import GENESIS_PREV, EnvelopeError, state_hash
 from governance.errors import Failure, IntegrityFailure
+from governance.log_audit import LogAudit, Trusted
 from governance.recorders import Record
 from governance.store import StoreCore
 from governance.verification import BAD_SIGNATURE, SignatureJob
@@ -28,6 +31,8 @@ PAGE = 1000
 PARALLEL_THRESHOLD = 5000
 BATCH = 20_000
 CHUNK = 1000
+#: Writers' clocks may disagree a little; more than this backwards is reported as backdating.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 @dataclass
@@ -36,25 +41,41 @@ class AuditReport:
 
     events: int = 0
     failures: list[Failure] = field(default_factory=list)
+    tree_size: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    trusted_size: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def unverified_tail(self) -> int | None:
+        """Events after the largest trusted checkpoint (None when no checkpoint was given)."""
+        return None if self.trusted_size is None else max(0, self.tree_size - self.trusted_size)
 
-def verify_store(app: StoreCore, workers: int | None = None) -> AuditReport:
-    """Verify every event in the store."""
+
+def verify_store(
+    app: StoreCore, trusted: Sequence[Trusted] = (), workers: int | None = None
+) -> AuditReport:
+    """Verify every event in the store, the Merkle log, and consistency with ``trusted``."""
     total = app.position()
     workers = workers or os.cpu_count() or 1
     if total < PARALLEL_THRESHOLD or workers == 1:
-        return _scan(app, None)
+        return _scan(app, None, trusted)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return _scan(app, pool)
+        return _scan(app, pool, trusted)
 
 
-def _scan(app: StoreCore, pool: ProcessPoolExecutor | None) -> AuditReport:
+def _scan(
+    app: StoreCore, pool: ProcessPoolExecutor | None, trusted: Sequence[Trusted]
+) -> AuditReport:
     report = AuditReport()
+    if trusted:
+        report.trusted_size = max(t.checkpoint.size for t in trusted)
+    log = LogAudit(app.store_recorder.tree_nodes(), app.store_recorder.tree_size(), list(trusted))
+    latest: datetime | None = None
     heads: dict[UUID, tuple[int, str]] = {}
     jobs: list[SignatureJob] = []
     places: list[tuple[str, int, int]] = []
@@ -82,6 +103,12 @@ def _scan(app: StoreCore, pool: ProcessPoolExecutor | None) -> AuditReport:
                 problems += [f.problem for f in error.failures] or [error.message]
             if len(jobs) > before:
                 places.append((str(stream), note.originator_version, note.id))
+            if latest and envelope.recorded_at < latest - CLOCK_TOLERANCE:
+                problems.append(
+                    "recorded_at is earlier than an event stored before it: a backdated insert"
+                )
+            latest = max(latest or envelope.recorded_at, envelope.recorded_at)
+        problems += log.add(note.id, note)
         report.failures += [
             Failure(str(stream), note.originator_version, note.id, p) for p in problems
         ]
@@ -90,6 +117,8 @@ def _scan(app: StoreCore, pool: ProcessPoolExecutor | None) -> AuditReport:
             _settle(pool, jobs, places, report)
     if pool is not None and jobs:
         _settle(pool, jobs, places, report)
+    report.failures += log.finish()
+    report.tree_size, report.root = log.frontier.size, log.frontier.root()
     report.failures.sort(key=lambda f: (f.position or 0, f.problem))
     return report
 

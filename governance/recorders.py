@@ -56,6 +56,8 @@ class TreeReader(Protocol):
 
     def leaf_index(self, position: int) -> int | None: ...
 
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]: ...
+
 
 def subject_key_rows(kwargs: dict[str, Any]) -> Sequence[tuple[str, str]]:
     """The (key_ref, wrapped_key) rows passed to ``insert_events`` as ``subject_keys=``."""
@@ -320,6 +322,16 @@ class SQLiteTreeReader:
             row = c.fetchone()
         return None if row is None else int(row[0])
 
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT leaf_index, position, hash FROM merkle_leaves WHERE leaf_index >= ? "
+                "ORDER BY leaf_index LIMIT ?",
+                (start, limit),
+            )
+            return [(int(r[0]), int(r[1]), bytes(r[2])) for r in c.fetchall()]
+
 
 class PostgresTreeReader:
     """Stored Merkle nodes on PostgreSQL."""
@@ -351,6 +363,19 @@ class PostgresTreeReader:
             (position,),
         )
         return None if row is None else int(row["leaf_index"])
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
+        statement = SQL(
+            "SELECT leaf_index, position, hash FROM {0} WHERE leaf_index >= %s "
+            "ORDER BY leaf_index LIMIT %s"
+        ).format(self.recorder.leaves_table)
+        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (start, limit))
+            return [
+                (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
+                for r in curs.fetchall()
+            ]
 
 
 def as_watchlist_recorder(recorder: ApplicationRecorder) -> WatchlistRecorder:

@@ -1,0 +1,124 @@
+"""Checking the Merkle log against the events while a full audit streams past them.
+
+The log is recomputed from the events themselves (never trusted from its tables): each event's
+leaf must equal the leaf stored when it was recorded (an event edited, inserted or deleted behind the
+store's back shows here), the recomputed root must equal the stored tree's root, and the log must
+extend every trusted checkpoint (a rewritten, truncated or rolled-back store shows there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from eventsourcing.persistence import StoredEvent
+
+from governance import merkle
+from governance.errors import Failure
+from governance.leaves import event_leaf_hash
+from governance.notes import Checkpoint
+from governance.recorders import TreeReader
+
+PAGE = 5000
+LOG = "merkle-log"
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """A checkpoint someone holds, already checked to be signed by this log for this origin."""
+
+    label: str
+    checkpoint: Checkpoint
+
+
+class LogAudit:
+    """Recomputes the log from events in store order and compares it with what is stored."""
+
+    def __init__(self, reader: TreeReader, stored_size: int, trusted: list[Trusted]) -> None:
+        self.reader = reader
+        self.stored_size = stored_size
+        self.frontier = merkle.Frontier()
+        self.trusted = sorted(trusted, key=lambda t: t.checkpoint.size)
+        self.failures: list[Failure] = []
+        self._stored = self._stored_leaves()
+        self._next = next(self._stored, None)
+
+    def _stored_leaves(self) -> Iterator[tuple[int, int, bytes]]:
+        start = 0
+        while True:
+            page = self.reader.leaves(start, PAGE)
+            yield from page
+            if len(page) < PAGE:
+                return
+            start = page[-1][0] + 1
+
+    def add(self, position: int, stored: StoredEvent) -> list[str]:
+        """Append one event's recomputed leaf; return problems with its stored leaf."""
+        problems = []
+        while self._next is not None and self._next[1] < position:
+            self._deleted(self._next)
+            self._next = next(self._stored, None)
+        leaf = event_leaf_hash(stored)
+        if self._next is None or self._next[1] > position:
+            problems.append(
+                "event has no leaf in the Merkle log: it was inserted behind the store's back"
+            )
+        else:
+            if self._next[2] != leaf:
+                problems.append(
+                    "event differs from the Merkle leaf recorded with it: it was altered"
+                )
+            self._next = next(self._stored, None)
+        self.frontier.append(leaf)
+        self._check_trusted()
+        return problems
+
+    def _deleted(self, row: tuple[int, int, bytes]) -> None:
+        self.failures.append(
+            Failure(
+                LOG,
+                None,
+                row[1],
+                f"Merkle leaf {row[0]} names position {row[1]}, which holds no event: it was deleted",
+            )
+        )
+
+    def _check_trusted(self) -> None:
+        while self.trusted and self.trusted[0].checkpoint.size == self.frontier.size:
+            held = self.trusted.pop(0)
+            if self.frontier.root() != held.checkpoint.root:
+                self.failures.append(
+                    Failure(
+                        LOG,
+                        None,
+                        None,
+                        f"the log's first {held.checkpoint.size} events do not match trusted checkpoint "
+                        f"{held.label}: history was rewritten or forked",
+                    )
+                )
+
+    def finish(self) -> list[Failure]:
+        """Problems found once every event has been seen."""
+        while self._next is not None:
+            self._deleted(self._next)
+            self._next = next(self._stored, None)
+        for held in self.trusted:
+            self.failures.append(
+                Failure(
+                    LOG,
+                    None,
+                    None,
+                    f"trusted checkpoint {held.label} covers {held.checkpoint.size} events but the store "
+                    f"holds {self.frontier.size}: events were removed or the store was rolled back",
+                )
+            )
+        if self.stored_size == self.frontier.size and self.stored_size:
+            try:
+                stored_root = merkle.root(self.stored_size, self.reader.node)
+            except KeyError:
+                stored_root = b""
+            if stored_root != self.frontier.root():
+                self.failures.append(
+                    Failure(LOG, None, None, "the stored Merkle tree does not match the events")
+                )
+        return self.failures

@@ -1,0 +1,47 @@
+"""The Merkle log kept by the recorders matches the events, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from governance import merkle
+from governance.audit import verify_store
+from governance.leaves import leaf_data
+from governance.ledger import Ledger
+from tests.conftest import World
+
+
+def recomputed_leaves(world: World) -> list[bytes]:
+    notes = world.app.recorder.select_notifications(1, 10_000)
+    return [leaf_data(str(n.originator_id), n.originator_version, n.topic, n.state) for n in notes]
+
+
+class TestMerkleLog:
+    def test_every_event_is_a_leaf_and_the_stored_root_is_the_tree_of_the_events(
+        self, world: World
+    ) -> None:
+        for _ in range(5):
+            world.active()
+        leaves = recomputed_leaves(world)
+        ledger = Ledger(world.app)
+        assert ledger.size() == len(leaves) == world.app.position()
+        assert ledger.root() == merkle.mth(leaves)
+        for size in (1, 2, 7, len(leaves)):
+            assert ledger.root(size) == merkle.mth(leaves[:size])
+
+    def test_proofs_from_the_store_verify(self, world: World) -> None:
+        for _ in range(3):
+            world.active()
+        ledger = Ledger(world.app)
+        size, root = ledger.size(), ledger.root()
+        for position in (1, 5, size):
+            proof = ledger.inclusion(position)
+            merkle.verify_inclusion(proof.leaf_hash, proof.leaf_index, size, proof.proof, root)
+        consistency = ledger.consistency(4)
+        merkle.verify_consistency(4, size, ledger.root(4), root, consistency.proof)
+
+    def test_a_full_audit_reports_the_tree_it_recomputed(self, world: World) -> None:
+        world.active()
+        report = verify_store(world.reopen())
+        assert report.ok, report.failures
+        assert report.tree_size == report.events == Ledger(world.app).size()
+        assert report.root == Ledger(world.app).root()
+        assert report.unverified_tail is None
