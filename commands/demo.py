@@ -144,7 +144,7 @@ class Walkthrough:
             "Arrested on warrant",
         )
         say(
-            f"[bold]7. The warrant is executed[/]: the custodian removes the entry ({entry.removal_reason})."
+            f"[bold]7. The warrant is executed[/]: the custodian removes the entry ({entry.state.removal_reason})."
         )
         say("   History of the entry, every event signed by the officer who made it:")
         for item in app.history(entry_id):

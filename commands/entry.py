@@ -11,6 +11,7 @@ import typer
 from commands.render import JSON_HELP, emit, emit_rows
 from commands.session import entry_id, session_of
 from governance import clock
+from governance.entry import Entry
 from governance.entry_input import parse_proposal
 from governance.errors import IntegrityFailure, InvalidInput
 from governance.times import parse_optional_instant
@@ -76,7 +77,7 @@ def verify_source(
     result = {
         "entry_id": str(done.id),
         "source_status": status.value,
-        "verified_at": instant(done.source_verified_at),
+        "verified_at": instant(done.state.source_verified_at),
     }
     emit(result, as_json, "Source check recorded.")
 
@@ -145,9 +146,87 @@ def remove(
     result = {
         "entry_id": str(done.id),
         "status": done.status.value,
-        "effective_at": instant(done.removed_at),
+        "effective_at": instant(done.state.removed_at or at or clock.now()),
+        "awaiting_confirmation": list(done.state.pending),
     }
-    emit(result, as_json, "Removed.")
+    emit(
+        result,
+        as_json,
+        "Removed." if not done.state.pending else "Recorded; a second officer must confirm it.",
+    )
+
+
+@app.command("correct")
+def correct(
+    ctx: typer.Context,
+    entry: EntryArg,
+    event: Annotated[
+        int, typer.Option("--event", min=1, help="Version of the fact to correct (see history).")
+    ],
+    why: Annotated[str, typer.Option(help="Why the earlier record was wrong.")],
+    effective_at: Annotated[str | None, typer.Option(help="The corrected effective time.")] = None,
+    reason: Annotated[RemovalReason | None, typer.Option(help="Corrected removal reason.")] = None,
+    status: Annotated[SourceStatus | None, typer.Option(help="Corrected source status.")] = None,
+    review_by: Annotated[str | None, typer.Option(help="Corrected next review date.")] = None,
+    source_ref: Annotated[
+        str | None, typer.Option(help="Reference for a correction dated >24h back.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Supersede a recorded fact with a corrected one (nothing is edited)."""
+    session = session_of(ctx)
+    at = parse_optional_instant(effective_at, "effective-at")
+    changes: dict[str, object] = {}
+    if reason is not None:
+        changes["reason"] = reason.value
+    if status is not None:
+        changes["status"] = status.value
+    if review_by is not None:
+        changes["review_by"] = parse_optional_instant(review_by, "review-by")
+    done = session.app().correct(
+        session.signer(), entry_id(entry), event, at, changes, why, source_ref
+    )
+    emit(after_change(done), as_json, "Correction recorded.")
+
+
+@app.command("retract")
+def retract(
+    ctx: typer.Context,
+    entry: EntryArg,
+    event: Annotated[int, typer.Option("--event", min=1, help="Version of the fact to withdraw.")],
+    why: Annotated[str, typer.Option(help="Why the fact never held.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw a recorded fact as never having held."""
+    session = session_of(ctx)
+    done = session.app().retract(session.signer(), entry_id(entry), event, why)
+    emit(after_change(done), as_json, "Retraction recorded.")
+
+
+@app.command("confirm")
+def confirm(
+    ctx: typer.Context,
+    entry: EntryArg,
+    event: Annotated[
+        int, typer.Option("--event", min=1, help="Version of the late fact to confirm.")
+    ],
+    note: Annotated[str, typer.Option(help="What the confirming officer checked.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Confirm, as a second officer, a fact recorded more than the policy's limit late."""
+    session = session_of(ctx)
+    done = session.app().confirm(session.signer(), entry_id(entry), event, note)
+    emit(after_change(done), as_json, "Confirmed.")
+
+
+def after_change(entry: Entry) -> dict[str, object]:
+    """The result of a correction, retraction or confirmation."""
+    return {
+        "entry_id": str(entry.id),
+        "status": entry.status.value,
+        "version": entry.version,
+        "awaiting_confirmation": list(entry.state.pending),
+    }
 
 
 @app.command("show")
@@ -163,7 +242,7 @@ def show(
     """Show an entry's governance record; the subject only with --purpose, to allowed roles."""
     session = session_of(ctx)
     app_ = session.app()
-    record = entry_view(app_.entry(entry_id(entry)))
+    record = entry_view(app_.entry(entry_id(entry)), clock.now())
     subject = "withheld"
     if purpose is not None:
         subject = app_.reveal(session.signer(), entry_id(entry), purpose)  # type: ignore[assignment]
@@ -182,13 +261,14 @@ def list_entries(
     as_json: JsonFlag = False,
 ) -> None:
     """List entries (never with personal data)."""
-    entries = session_of(ctx).app().entries()
+    now = clock.now()
+    rows = [entry_view(e, now) for e in session_of(ctx).app().entries()]
     if status is not None:
-        entries = [e for e in entries if e.status is status]
+        rows = [row for row in rows if row["status"] == status.value]
     if due_within is not None:
-        horizon = clock.now() + timedelta(days=due_within)
-        entries = [e for e in entries if e.review_by <= horizon and e.status is Status.ACTIVE]
-    emit_rows([entry_view(e) for e in entries], LIST_COLUMNS, as_json, "Entries")
+        horizon = instant(now + timedelta(days=due_within))
+        rows = [row for row in rows if row["status"] == "active" and row["review_by"] <= horizon]
+    emit_rows(rows, LIST_COLUMNS, as_json, "Entries")
 
 
 @app.command("history")

@@ -15,8 +15,9 @@ from governance.consultation import Consultation
 from governance.entry import Entry
 from governance.officer import Officer
 from governance.origin import Origin
+from governance.policy import PolicyVersion
 
-AGGREGATES: tuple[type[Any], ...] = (Origin, Officer, Entry, Consultation)
+AGGREGATES: tuple[type[Any], ...] = (Origin, Officer, Entry, Consultation, PolicyVersion)
 
 
 def _event_classes() -> dict[str, type[Any]]:

@@ -1,20 +1,23 @@
-"""A watchlist entry: proposed, authorised, source-checked, reviewed, removed.
+"""A watchlist entry: proposed, authorised, source-checked, reviewed, removed, corrected.
 
-Public command methods check the rules and raise; the ``@event`` methods only assign state, because
-they run again on every replay. Personal data arrives already sealed (``governance.sealing``).
+Each ``@event`` method only appends a fact (it runs again on every replay); the entry's state is
+always ``governance.facts.fold`` of those facts, the same function the read side uses for
+point-in-time answers. Public command methods check the rules against that state and the policy in
+force, and raise. Personal data arrives already sealed (``governance.sealing``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, event
 
-from governance import defaults
 from governance.aggregate import Governed
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.facts import CORRECTABLE, RETRACTABLE, EntryState, Fact, fold, resolve
+from governance.policy import PolicyDocument
 from governance.registry import OfficerState
 from governance.vocabulary import Category, RemovalReason, ReviewOutcome, SourceStatus, Status
 
@@ -61,43 +64,63 @@ class Entry(Governed):
         expires_at: datetime,
     ) -> None:
         self.subject = subject
-        self.category = Category(category)
         self.source_record_ref = source_record_ref
         self.offence_ref = offence_ref
         self.objective = objective
-        self.rationale = rationale
         self.image = image
-        self.vulnerable = vulnerable
-        self.minor = minor
-        self.safeguarding_rationale = safeguarding_rationale
-        self.review_by = review_by
-        self.expires_at = expires_at
-        self.status = Status.PROPOSED
-        self.proposed_by = actor
-        self.proposed_at = effective_at
-        self.authorised_by: str | None = None
-        self.authorised_rank: str | None = None
-        self.authorised_at: datetime | None = None
-        self.source_status: SourceStatus | None = None
-        self.source_verified_at: datetime | None = None
-        self.source_verified_by: str | None = None
-        self.last_reviewed_at: datetime | None = None
-        self.extension_count = 0
-        self.removal_reason: RemovalReason | None = None
-        self.removed_at: datetime | None = None
-        self.removed_by: str | None = None
+        self.facts: list[Fact] = []
+        self._append(
+            "Proposed",
+            actor,
+            effective_at,
+            category=category,
+            rationale=rationale,
+            vulnerable=vulnerable,
+            minor=minor,
+            safeguarding_rationale=safeguarding_rationale,
+            review_by=review_by,
+            expires_at=expires_at,
+        )
 
-    def authorise(self, officer: OfficerState, rationale: str, now: datetime) -> None:
+    def _append(self, kind: str, actor: str, effective_at: datetime, **data: Any) -> None:
+        self.facts.append(Fact(len(self.facts) + 1, kind, effective_at, actor, data))
+        self._state: EntryState | None = None
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every recorded attribute but the cached state is equal."""
+        mine = {k: v for k, v in self.__dict__.items() if k != "_state"}
+        theirs = {k: v for k, v in getattr(other, "__dict__", {}).items() if k != "_state"}
+        return type(self) is type(other) and mine == theirs
+
+    __hash__ = Governed.__hash__
+
+    @property
+    def state(self) -> EntryState:
+        """The state from every fact recorded so far."""
+        if getattr(self, "_state", None) is None:
+            self._state = fold(resolve(self.facts))
+        assert self._state is not None
+        return self._state
+
+    def state_at(self, at: datetime) -> EntryState:
+        """The state at instant ``at`` from every fact recorded so far."""
+        return fold(resolve(self.facts), at)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def authorise(
+        self, officer: OfficerState, rationale: str, now: datetime, policy: PolicyDocument
+    ) -> None:
         """An authorising officer, not the proposer and of sufficient rank, activates the entry."""
         self.check_status(Status.PROPOSED, "authorised")
-        if officer.officer_id == self.proposed_by:
+        if officer.officer_id == self.state.proposed_by:
             raise PermissionDenied(
                 "authorised_by_proposer: the officer who proposed an entry cannot authorise it"
             )
-        if not officer.rank.at_least(defaults.MIN_AUTHORISER_RANK):
+        if not officer.rank.at_least(policy.min_authoriser_rank):
             raise PermissionDenied(
                 f"authoriser_rank_too_low: rank {officer.rank} is below the minimum "
-                f"{defaults.MIN_AUTHORISER_RANK} for authorising entries"
+                f"{policy.min_authoriser_rank} for authorising entries"
             )
         check_text("rationale", rationale)
         if self.expires_at <= now:
@@ -108,10 +131,7 @@ class Entry(Governed):
 
     @event("Authorised", topic="watchlist:Entry.Authorised")
     def _authorise(self, actor: str, effective_at: datetime, rationale: str, rank: str) -> None:
-        self.status = Status.ACTIVE
-        self.authorised_by = actor
-        self.authorised_rank = rank
-        self.authorised_at = effective_at
+        self._append("Authorised", actor, effective_at, rationale=rationale, rank=rank)
 
     def verify_source(
         self, officer_id: str, status: SourceStatus, checked_at: datetime, note: str | None
@@ -126,9 +146,7 @@ class Entry(Governed):
     def _verify_source(
         self, actor: str, effective_at: datetime, status: str, note: str | None
     ) -> None:
-        self.source_status = SourceStatus(status)
-        self.source_verified_at = effective_at
-        self.source_verified_by = actor
+        self._append("SourceVerified", actor, effective_at, status=status, note=note)
 
     def review(
         self,
@@ -138,20 +156,22 @@ class Entry(Governed):
         review_by: datetime | None,
         expires_at: datetime | None,
         now: datetime,
+        policy: PolicyDocument,
     ) -> None:
         """Periodic review: retain (with the next review date) or remove."""
         self.check_status(Status.ACTIVE, "reviewed")
-        if officer_id == self.proposed_by:
-            raise PermissionDenied("the officer who proposed an entry cannot review it")
+        if officer_id == self.state.proposed_by and not policy.reviewer_may_be_proposer:
+            raise PermissionDenied("the officer who proposed an entry cannot review it (policy)")
         check_text("rationale", rationale)
+        interval = self.max_review_interval(policy)
         if outcome is ReviewOutcome.REMOVE:
             if review_by is not None or expires_at is not None:
                 raise InvalidInput("review-by: a removal review takes no new review or expiry date")
             next_review, new_expiry = self.review_by, self.expires_at
         else:
             new_expiry = expires_at or self.expires_at
-            next_review = review_by or min(now + self.max_review_interval(), new_expiry)
-            check_dates(next_review, new_expiry, now, self.max_review_interval())
+            next_review = review_by or min(now + interval, new_expiry)
+            check_dates(next_review, new_expiry, now, interval, policy)
         self._review(
             actor=officer_id,
             effective_at=now,
@@ -171,16 +191,15 @@ class Entry(Governed):
         review_by: datetime,
         expires_at: datetime,
     ) -> None:
-        self.last_reviewed_at = effective_at
-        if expires_at > self.expires_at:
-            self.extension_count += 1
-        self.review_by = review_by
-        self.expires_at = expires_at
-        if outcome == ReviewOutcome.REMOVE:
-            self.status = Status.REMOVED
-            self.removal_reason = RemovalReason.NO_LONGER_NECESSARY
-            self.removed_at = effective_at
-            self.removed_by = actor
+        self._append(
+            "Reviewed",
+            actor,
+            effective_at,
+            outcome=outcome,
+            rationale=rationale,
+            review_by=review_by,
+            expires_at=expires_at,
+        )
 
     def remove(
         self,
@@ -190,8 +209,9 @@ class Entry(Governed):
         note: str | None,
         backdate_reason: str | None,
         source_ref: str | None,
+        needs_confirmation: bool = False,
     ) -> None:
-        """Take the entry off the watchlist for one of the closed list of reasons."""
+        """Take the entry off the watchlist; very late removals wait for a second officer."""
         self.check_open("removed")
         self._remove(
             actor=officer_id,
@@ -200,6 +220,7 @@ class Entry(Governed):
             note=note,
             backdate_reason=backdate_reason,
             source_ref=source_ref,
+            needs_confirmation=needs_confirmation,
         )
 
     @event("Removed", topic="watchlist:Entry.Removed")
@@ -211,15 +232,134 @@ class Entry(Governed):
         note: str | None,
         backdate_reason: str | None,
         source_ref: str | None,
+        needs_confirmation: bool,
     ) -> None:
-        self.status = Status.REMOVED
-        self.removal_reason = RemovalReason(reason)
-        self.removed_at = effective_at
-        self.removed_by = actor
+        self._append(
+            "Removed",
+            actor,
+            effective_at,
+            reason=reason,
+            note=note,
+            backdate_reason=backdate_reason,
+            source_ref=source_ref,
+            needs_confirmation=needs_confirmation,
+        )
 
-    def max_review_interval(self) -> timedelta:
-        """The longest allowed gap between reviews for this entry."""
-        return review_interval(self.category, self.vulnerable or self.minor)
+    def correct(
+        self,
+        officer_id: str,
+        version: int,
+        effective_at: datetime | None,
+        changes: dict[str, Any],
+        reason: str,
+    ) -> None:
+        """Supersede an earlier fact with a corrected one (new effective time and/or values)."""
+        target = self.live_fact(version)
+        allowed = CORRECTABLE.get(target.kind)
+        if allowed is None:
+            raise RuleViolation(
+                f"event: version {version} ({target.kind}) cannot be corrected; retract it instead"
+            )
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise InvalidInput(
+                f"changes: {', '.join(unknown)} cannot be corrected on a {target.kind} fact"
+            )
+        if effective_at is None and not changes:
+            raise InvalidInput("effective-at: a correction must change the time or a value")
+        check_text("why", reason)
+        self._correct(
+            actor=officer_id,
+            effective_at=effective_at or target.effective_at,
+            supersedes=version,
+            changes=changes,
+            reason=reason,
+        )
+
+    @event("Corrected", topic="watchlist:Entry.Corrected")
+    def _correct(
+        self,
+        actor: str,
+        effective_at: datetime,
+        supersedes: int,
+        changes: dict[str, Any],
+        reason: str,
+    ) -> None:
+        self._append(
+            "Corrected", actor, effective_at, supersedes=supersedes, changes=changes, reason=reason
+        )
+
+    def retract(self, officer_id: str, version: int, reason: str, now: datetime) -> None:
+        """Withdraw an earlier fact as never having held."""
+        target = self.live_fact(version)
+        if target.kind not in RETRACTABLE:
+            raise RuleViolation(f"event: version {version} ({target.kind}) cannot be retracted")
+        check_text("why", reason)
+        self._retract(actor=officer_id, effective_at=now, supersedes=version, reason=reason)
+
+    @event("Retracted", topic="watchlist:Entry.Retracted")
+    def _retract(self, actor: str, effective_at: datetime, supersedes: int, reason: str) -> None:
+        self._append("Retracted", actor, effective_at, supersedes=supersedes, reason=reason)
+
+    def confirm(self, officer_id: str, version: int, note: str, now: datetime) -> None:
+        """A second officer confirms a fact recorded very late, which then takes effect."""
+        if version not in self.state.pending:
+            raise RuleViolation(f"event: version {version} is not awaiting confirmation")
+        if self.facts[version - 1].actor == officer_id:
+            raise PermissionDenied(
+                "the officer who recorded a late fact cannot confirm it themselves"
+            )
+        check_text("note", note)
+        self._confirm(actor=officer_id, effective_at=now, confirms=version, note=note)
+
+    @event("Confirmed", topic="watchlist:Entry.Confirmed")
+    def _confirm(self, actor: str, effective_at: datetime, confirms: int, note: str) -> None:
+        self._append("Confirmed", actor, effective_at, confirms=confirms, note=note)
+
+    @event("Expired", topic="watchlist:Entry.Expired")
+    def _expire(self, actor: str, effective_at: datetime, run_id: str) -> None:
+        self._append("Expired", actor, effective_at, run_id=run_id)
+
+    # -- state --------------------------------------------------------------------------------
+
+    def live_fact(self, version: int) -> Any:
+        """The resolved fact that version ``version`` (or its latest correction) established."""
+        for fact in resolve(self.facts):
+            if version in fact.versions and fact.kind != "Pending":
+                return fact
+        raise RuleViolation(f"event: version {version} is not a fact in force on this entry")
+
+    @property
+    def status(self) -> Status:
+        status = self.state.status
+        assert status is not None
+        return status
+
+    @property
+    def category(self) -> Category:
+        category = self.state.category
+        assert category is not None
+        return category
+
+    @property
+    def proposed_by(self) -> str:
+        return str(self.state.proposed_by)
+
+    @property
+    def review_by(self) -> datetime:
+        value = self.state.review_by
+        assert value is not None
+        return value
+
+    @property
+    def expires_at(self) -> datetime:
+        value = self.state.expires_at
+        assert value is not None
+        return value
+
+    def max_review_interval(self, policy: PolicyDocument) -> Any:
+        """The longest allowed gap between reviews for this entry under ``policy``."""
+        return policy.review_interval(self.category, self.state.vulnerable or self.state.minor)
 
     def check_status(self, wanted: Status, doing: str) -> None:
         """Refuse unless the entry is in status ``wanted``."""
@@ -234,14 +374,8 @@ class Entry(Governed):
             raise RuleViolation(f"status: the entry is {self.status}; it cannot be {doing}")
 
 
-def review_interval(category: Category, protected: bool) -> timedelta:
-    """Maximum review interval for a category; shorter for minors and vulnerable people."""
-    interval = defaults.MAX_REVIEW_INTERVAL[category]
-    return min(interval, defaults.PROTECTED_REVIEW_INTERVAL) if protected else interval
-
-
 def check_dates(
-    review_by: datetime, expires_at: datetime, now: datetime, interval: timedelta
+    review_by: datetime, expires_at: datetime, now: datetime, interval: Any, policy: PolicyDocument
 ) -> None:
     """review_by and expires_at must be in the future, in order, and within their maximums."""
     problems = []
@@ -251,8 +385,8 @@ def check_dates(
         problems.append(f"review_by: must be within {interval.days} days for this entry")
     if expires_at <= now:
         problems.append("expires_at: must be in the future")
-    elif expires_at - now > defaults.MAX_ENTRY_LIFETIME:
-        problems.append(f"expires_at: must be within {defaults.MAX_ENTRY_LIFETIME.days} days")
+    elif expires_at - now > policy.max_entry_lifetime:
+        problems.append(f"expires_at: must be within {policy.max_entry_lifetime_days} days")
     if review_by > expires_at:
         problems.append("review_by: must not be later than expires_at")
     if problems:

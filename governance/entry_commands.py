@@ -10,13 +10,14 @@ from uuid import UUID, uuid4
 from governance import clock, defaults
 from governance.backdating import check_effective_at
 from governance.consultation import Consultation
-from governance.entry import Entry, check_dates, check_text, review_interval
+from governance.entry import Entry, check_dates, check_text
 from governance.entry_input import EntryProposal
-from governance.errors import InvalidInput, NotFound
+from governance.errors import InvalidInput, NotFound, RuleViolation
 from governance.permissions import Action
+from governance.policy import PolicyDocument
+from governance.policy_commands import PolicyCommands
 from governance.sealing import MasterKey, seal, unseal
 from governance.signing import Signer
-from governance.store import StoreCore
 from governance.times import age_in_years
 from governance.verification import Checked
 from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
@@ -32,7 +33,7 @@ class HistoryItem:
     event: Any | None
 
 
-class EntryCommands(StoreCore):
+class EntryCommands(PolicyCommands):
     """Commands on watchlist entries."""
 
     _master: MasterKey | None = None
@@ -48,7 +49,7 @@ class EntryCommands(StoreCore):
         """Record a proposed entry with its subject sealed; it is inactive until authorised."""
         self.authenticate(signer, Action.PROPOSE_ENTRY)
         now = clock.now()
-        minor = check_proposal(proposal, now)
+        minor = check_proposal(proposal, now, self.policy_at(now).document)
         entry_id = uuid4()
         sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
         entry = Entry(
@@ -75,7 +76,8 @@ class EntryCommands(StoreCore):
         """Authorise a proposed entry (a different officer, of sufficient rank)."""
         officer = self.authenticate(signer, Action.AUTHORISE_ENTRY)
         entry = self.entry(entry_id)
-        entry.authorise(officer, rationale, clock.now())
+        now = clock.now()
+        entry.authorise(officer, rationale, now, self.policy_at(now).document)
         self.record(entry, signer=signer)
         return entry
 
@@ -91,7 +93,12 @@ class EntryCommands(StoreCore):
         self.authenticate(signer, Action.VERIFY_SOURCE)
         now = clock.now()
         at = checked_at or now
-        check_effective_at("checked-at", at, now, note, None, "--note", None)
+        policy = self.policy_at(now).document
+        if check_effective_at("checked-at", at, now, note, None, policy, "--note", None):
+            raise RuleViolation(
+                f"checked-at: a source check recorded more than {policy.second_officer_backdating_days} "
+                "days late says nothing about the source today; check it again"
+            )
         entry = self.entry(entry_id)
         entry.verify_source(signer.officer_id, status, at, note)
         self.record(entry, signer=signer)
@@ -109,7 +116,16 @@ class EntryCommands(StoreCore):
         """Record a periodic review: retain with a next review date, or remove."""
         self.authenticate(signer, Action.REVIEW_ENTRY)
         entry = self.entry(entry_id)
-        entry.review(signer.officer_id, outcome, rationale, review_by, expires_at, clock.now())
+        now = clock.now()
+        entry.review(
+            signer.officer_id,
+            outcome,
+            rationale,
+            review_by,
+            expires_at,
+            now,
+            self.policy_at(now).document,
+        )
         self.record(entry, signer=signer)
         return entry
 
@@ -127,9 +143,67 @@ class EntryCommands(StoreCore):
         self.authenticate(signer, Action.REMOVE_ENTRY)
         now = clock.now()
         at = effective_at or now
-        check_effective_at("effective-at", at, now, backdate_reason, source_ref)
+        late = check_effective_at(
+            "effective-at", at, now, backdate_reason, source_ref, self.policy_at(now).document
+        )
         entry = self.entry(entry_id)
-        entry.remove(signer.officer_id, reason, at, note, backdate_reason, source_ref)
+        entry.remove(
+            signer.officer_id,
+            reason,
+            at,
+            note,
+            backdate_reason,
+            source_ref,
+            needs_confirmation=late,
+        )
+        self.record(entry, signer=signer)
+        return entry
+
+    def correct(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        version: int,
+        effective_at: datetime | None,
+        changes: dict[str, Any],
+        reason: str,
+        source_ref: str | None = None,
+    ) -> Entry:
+        """Supersede a recorded fact with a corrected one; nothing is edited."""
+        self.authenticate(signer, Action.CORRECT_ENTRY)
+        now = clock.now()
+        entry = self.entry(entry_id)
+        if effective_at is not None:
+            late = check_effective_at(
+                "effective-at",
+                effective_at,
+                now,
+                reason,
+                source_ref,
+                self.policy_at(now).document,
+                "--why",
+            )
+            if late:
+                raise RuleViolation(
+                    "effective-at: corrections that far back need a new late record confirmed by a second officer"
+                )
+        entry.correct(signer.officer_id, version, effective_at, changes, reason)
+        self.record(entry, signer=signer)
+        return entry
+
+    def retract(self, signer: Signer, entry_id: UUID, version: int, reason: str) -> Entry:
+        """Withdraw a recorded fact as never having held."""
+        self.authenticate(signer, Action.CORRECT_ENTRY)
+        entry = self.entry(entry_id)
+        entry.retract(signer.officer_id, version, reason, clock.now())
+        self.record(entry, signer=signer)
+        return entry
+
+    def confirm(self, signer: Signer, entry_id: UUID, version: int, note: str) -> Entry:
+        """A second officer confirms a fact recorded very late."""
+        self.authenticate(signer, Action.CONFIRM_LATE_FACT)
+        entry = self.entry(entry_id)
+        entry.confirm(signer.officer_id, version, note, clock.now())
         self.record(entry, signer=signer)
         return entry
 
@@ -180,7 +254,7 @@ class EntryCommands(StoreCore):
         ]
 
 
-def check_proposal(proposal: EntryProposal, now: datetime) -> bool:
+def check_proposal(proposal: EntryProposal, now: datetime, policy: PolicyDocument) -> bool:
     """Rules of a proposal that depend on the clock; returns whether the subject is a minor."""
     problems = []
     born = proposal.subject.date_of_birth
@@ -194,9 +268,13 @@ def check_proposal(proposal: EntryProposal, now: datetime) -> bool:
         )
     if proposal.image.captured_on > now.date():
         problems.append("image.captured_on: is in the future")
-    interval = review_interval(proposal.category, proposal.vulnerable or minor)
+    if proposal.category not in policy.permitted_categories:
+        problems.append(
+            f"category: {proposal.category.value} is not permitted by the policy in force"
+        )
+    interval = policy.review_interval(proposal.category, proposal.vulnerable or minor)
     try:
-        check_dates(proposal.review_by, proposal.expires_at, now, interval)
+        check_dates(proposal.review_by, proposal.expires_at, now, interval, policy)
     except InvalidInput as error:
         problems += error.problems
     if problems:

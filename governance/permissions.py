@@ -27,6 +27,13 @@ class Action(StrEnum):
     REVIEW_ENTRY = "review an entry"
     REMOVE_ENTRY = "remove an entry"
     CONSULT_SUBJECT = "see a subject's personal data"
+    CORRECT_ENTRY = "correct or retract a recorded fact"
+    CONFIRM_LATE_FACT = "confirm a fact recorded late"
+    EXPIRE_ENTRY = "expire an entry"
+    PUBLISH_POLICY = "publish a policy version"
+    AUTHORISE_DEPLOYMENT = "authorise a deployment"
+    COMPILE_DEPLOYMENT = "compile a deployment's watchlist"
+    RUN_DEPLOYMENT = "start or end a deployment"
 
 
 #: The roles allowed to take each action (any one suffices).
@@ -43,6 +50,13 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REVIEW_ENTRY: frozenset({Role.REVIEWER}),
     Action.REMOVE_ENTRY: frozenset({Role.CUSTODIAN}),
     Action.CONSULT_SUBJECT: frozenset({Role.CUSTODIAN, Role.AUTHORISER, Role.REVIEWER, Role.LEGAL}),
+    Action.CORRECT_ENTRY: frozenset({Role.CUSTODIAN, Role.REVIEWER, Role.AUTHORISER}),
+    Action.CONFIRM_LATE_FACT: frozenset({Role.CUSTODIAN, Role.REVIEWER, Role.AUTHORISER}),
+    Action.EXPIRE_ENTRY: frozenset({Role.SCHEDULER}),
+    Action.PUBLISH_POLICY: frozenset({Role.ADMIN}),
+    Action.AUTHORISE_DEPLOYMENT: frozenset({Role.AUTHORISER}),
+    Action.COMPILE_DEPLOYMENT: frozenset({Role.CUSTODIAN}),
+    Action.RUN_DEPLOYMENT: frozenset({Role.AUTHORISER}),
 }
 
 #: The action each stored event type records.
@@ -58,7 +72,16 @@ ACTION_OF_TOPIC: dict[str, Action] = {
     "watchlist:Entry.SourceVerified": Action.VERIFY_SOURCE,
     "watchlist:Entry.Reviewed": Action.REVIEW_ENTRY,
     "watchlist:Entry.Removed": Action.REMOVE_ENTRY,
+    "watchlist:Entry.Corrected": Action.CORRECT_ENTRY,
+    "watchlist:Entry.Retracted": Action.CORRECT_ENTRY,
+    "watchlist:Entry.Confirmed": Action.CONFIRM_LATE_FACT,
+    "watchlist:Entry.Expired": Action.EXPIRE_ENTRY,
     "watchlist:Consultation.Recorded": Action.CONSULT_SUBJECT,
+    "watchlist:PolicyVersion.Published": Action.PUBLISH_POLICY,
+    "watchlist:Deployment.Authorised": Action.AUTHORISE_DEPLOYMENT,
+    "watchlist:Deployment.Compiled": Action.COMPILE_DEPLOYMENT,
+    "watchlist:Deployment.Started": Action.RUN_DEPLOYMENT,
+    "watchlist:Deployment.Ended": Action.RUN_DEPLOYMENT,
 }
 
 

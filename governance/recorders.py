@@ -196,21 +196,21 @@ class PostgresRecorder(PostgresApplicationRecorder):
             "FROM {0}.{1} WHERE originator_id = %s"
         ).format(schema, Identifier(self.events_table_name))
 
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        rows = subject_key_rows(kwargs)
-        if rows:
-            curs.executemany(
-                SQL("INSERT INTO {0} (key_ref, wrapped) VALUES (%s, %s)").format(self.keys_table),
-                list(rows),
-            )
-
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Runs inside the library's guarded block after the events' own insert has been synced, so
+        # a failing key insert surfaces here as IntegrityError rather than an aborted pipeline.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        rows = subject_key_rows(kwargs)
+        if rows:
+            with curs.connection.pipeline():
+                curs.executemany(
+                    SQL("INSERT INTO {0} (key_ref, wrapped) VALUES (%s, %s)").format(
+                        self.keys_table
+                    ),
+                    list(rows),
+                )
         if ids:
             self._append_leaves(curs, stored_events, ids)
         return ids

@@ -9,6 +9,7 @@ from governance.entry import Entry
 from governance.entry_commands import HistoryItem
 from governance.registry import OfficerState
 from governance.times import format_instant
+from governance.vocabulary import Status
 
 
 def instant(value: datetime | None) -> str | None:
@@ -16,23 +17,29 @@ def instant(value: datetime | None) -> str | None:
     return None if value is None else format_instant(value)
 
 
-def entry_view(entry: Entry) -> dict[str, Any]:
-    """The governance record of an entry, without the subject."""
+def entry_view(entry: Entry, now: datetime) -> dict[str, Any]:
+    """The governance record of an entry as it stands at ``now``, without the subject.
+
+    An entry whose expiry has passed shows as ``expired`` even before a sweep records it.
+    """
+    state = entry.state_at(now)
+    every = entry.state
     return {
         "entry_id": str(entry.id),
-        "status": entry.status.value,
+        "status": (state.status or every.status or Status.PROPOSED).value,
         "category": entry.category.value,
-        "review_by": instant(entry.review_by),
-        "expires_at": instant(entry.expires_at),
-        "proposed_by": entry.proposed_by,
-        "authorised_by": entry.authorised_by,
-        "source_status": entry.source_status.value if entry.source_status else None,
-        "source_verified_at": instant(entry.source_verified_at),
-        "vulnerable": entry.vulnerable,
-        "minor": entry.minor,
-        "removal_reason": entry.removal_reason.value if entry.removal_reason else None,
-        "removed_at": instant(entry.removed_at),
-        "extension_count": entry.extension_count,
+        "review_by": instant(every.review_by),
+        "expires_at": instant(every.expires_at),
+        "proposed_by": every.proposed_by,
+        "authorised_by": every.authorised_by,
+        "source_status": every.source_status.value if every.source_status else None,
+        "source_verified_at": instant(every.source_verified_at),
+        "vulnerable": every.vulnerable,
+        "minor": every.minor,
+        "removal_reason": every.removal_reason.value if every.removal_reason else None,
+        "removed_at": instant(every.removed_at),
+        "extension_count": every.extension_count,
+        "awaiting_confirmation": list(every.pending),
     }
 
 

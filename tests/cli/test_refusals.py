@@ -828,11 +828,13 @@ class TestRemove:
             "entry_id": active_entry,
             "status": "removed",
             "effective_at": "2026-11-24T09:00:00.000000Z",
+            "awaiting_confirmation": [],
         }
 
-    def test_refuses_a_removal_more_than_90_days_back(self, store: Cli, active_entry: str) -> None:
-        refused(
-            store,
+    def test_a_removal_more_than_90_days_back_waits_for_a_second_officer(
+        self, store: Cli, active_entry: str
+    ) -> None:
+        late = store.ok(
             "entry",
             "remove",
             active_entry,
@@ -844,10 +846,35 @@ class TestRemove:
             "Arrest never recorded at the time.",
             "--source-ref",
             "CUSTODY-2026-0001",
-            code=REFUSED,
-            says=["effective-at", "90 days"],
             officer="PC-1001",
         )
+        assert late["status"] == "active"
+        assert late["awaiting_confirmation"] == [3]
+        refused(
+            store,
+            "entry",
+            "confirm",
+            active_entry,
+            "--event",
+            "3",
+            "--note",
+            "I recorded it myself.",
+            code=REFUSED,
+            says=["cannot confirm it themselves"],
+            officer="PC-1001",
+        )
+        confirmed = store.ok(
+            "entry",
+            "confirm",
+            active_entry,
+            "--event",
+            "3",
+            "--note",
+            "Custody record checked.",
+            officer="SUPT-2001",
+        )
+        assert confirmed["status"] == "removed"
+        assert confirmed["awaiting_confirmation"] == []
 
     def test_refuses_an_effective_at_that_is_a_bare_date(
         self, store: Cli, active_entry: str

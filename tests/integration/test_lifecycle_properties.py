@@ -48,11 +48,11 @@ def test_random_valid_lifecycles_replay_identically_after_reopening(
                 apply(world, entry_id, step, time)
             except GovernanceError:
                 assert world.app.position() == before, "a refused step wrote an event"
-        views = [entry_view(world.app.entry(i)) for i in ids]
+        views = [entry_view(world.app.entry(i), clock.now()) for i in ids]
         position = world.app.position()
         world.app.close()
         reopened = world.reopen()
-        assert [entry_view(reopened.entry(i)) for i in ids] == views
+        assert [entry_view(reopened.entry(i), clock.now()) for i in ids] == views
         assert reopened.position() == position
         assert verify_store(reopened).ok
         reopened.close()

@@ -10,6 +10,7 @@ import pytest
 from governance import clock
 from governance.audit import verify_store
 from governance.errors import Conflict, NotFound, PermissionDenied
+from governance.policy import DEFAULT
 from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from projections.views import entry_view, officer_view
 from tests.conftest import World
@@ -23,12 +24,12 @@ class TestLifecycle:
             world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None
         )
         world.app.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
-        before = entry_view(world.app.entry(entry.id))
+        before = entry_view(world.app.entry(entry.id), clock.now())
         officers_before = [officer_view(o) for o in world.app.officers()]
         world.app.close()
 
         reopened = world.reopen()
-        assert entry_view(reopened.entry(entry.id)) == before
+        assert entry_view(reopened.entry(entry.id), clock.now()) == before
         assert [officer_view(o) for o in reopened.officers()] == officers_before
         assert before["status"] == "removed"
         assert before["removal_reason"] == "case_closed"
@@ -72,7 +73,13 @@ class TestRefusalsWriteNothing:
         first = world.app.entry(entry.id)
         second = other.entry(entry.id)
         first.review(
-            world.reviewer.officer_id, ReviewOutcome.RETAIN, "Keep.", None, None, clock.now()
+            world.reviewer.officer_id,
+            ReviewOutcome.RETAIN,
+            "Keep.",
+            None,
+            None,
+            clock.now(),
+            DEFAULT,
         )
         world.app.record(first, signer=world.reviewer)
         second.remove(

@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 
 from governance.entry import Entry
+from governance.policy import DEFAULT
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.registry import OfficerState
 from governance.vocabulary import (
@@ -56,7 +57,7 @@ def given_proposed(collect: bool = True, **changes: Any) -> Entry:
 
 def given_active() -> Entry:
     entry = given_proposed()
-    entry.authorise(officer("SUPT-1"), "Necessary and proportionate.", NOW)
+    entry.authorise(officer("SUPT-1"), "Necessary and proportionate.", NOW, DEFAULT)
     entry.collect_events()
     return entry
 
@@ -76,39 +77,39 @@ class TestPropose:
 class TestAuthorise:
     def test_an_authoriser_of_sufficient_rank_activates_the_entry(self) -> None:
         entry = given_proposed()
-        entry.authorise(officer("SUPT-1"), "Necessary and proportionate.", NOW)
+        entry.authorise(officer("SUPT-1"), "Necessary and proportionate.", NOW, DEFAULT)
         assert new_event_types(entry) == ["Authorised"]
         assert entry.status is Status.ACTIVE
-        assert entry.authorised_by == "SUPT-1"
-        assert entry.authorised_rank == "superintendent"
+        assert entry.state.authorised_by == "SUPT-1"
+        assert entry.state.authorised_rank == "superintendent"
 
     def test_refuses_the_officer_who_proposed_the_entry(self) -> None:
         entry = given_proposed()
         with pytest.raises(PermissionDenied, match="authorised_by_proposer"):
-            entry.authorise(officer("PC-1"), "Necessary and proportionate.", NOW)
+            entry.authorise(officer("PC-1"), "Necessary and proportionate.", NOW, DEFAULT)
         assert new_event_types(entry) == []
 
     def test_refuses_a_rank_below_superintendent(self) -> None:
         entry = given_proposed()
         with pytest.raises(PermissionDenied, match="authoriser_rank_too_low"):
-            entry.authorise(officer("INSP-1", Rank.CHIEF_INSPECTOR), "Necessary.", NOW)
+            entry.authorise(officer("INSP-1", Rank.CHIEF_INSPECTOR), "Necessary.", NOW, DEFAULT)
         assert entry.status is Status.PROPOSED
 
     def test_refuses_an_entry_that_is_already_active(self) -> None:
         entry = given_active()
         with pytest.raises(RuleViolation, match="active"):
-            entry.authorise(officer("SUPT-2"), "Again.", NOW)
+            entry.authorise(officer("SUPT-2"), "Again.", NOW, DEFAULT)
 
     def test_refuses_a_blank_rationale(self) -> None:
         with pytest.raises(InvalidInput, match="rationale"):
-            given_proposed().authorise(officer("SUPT-1"), "   ", NOW)
+            given_proposed().authorise(officer("SUPT-1"), "   ", NOW, DEFAULT)
 
     def test_refuses_an_entry_whose_expiry_has_passed(self) -> None:
         entry = given_proposed(
             review_by=NOW + timedelta(days=1), expires_at=NOW + timedelta(days=2)
         )
         with pytest.raises(RuleViolation, match="expired"):
-            entry.authorise(officer("SUPT-1"), "Necessary.", NOW + timedelta(days=3))
+            entry.authorise(officer("SUPT-1"), "Necessary.", NOW + timedelta(days=3), DEFAULT)
 
 
 class TestSourceChecks:
@@ -117,7 +118,11 @@ class TestSourceChecks:
         at = NOW - timedelta(hours=1)
         entry.verify_source("PC-2", SourceStatus.RESOLVED, at, "warrant executed")
         assert new_event_types(entry) == ["SourceVerified"]
-        assert (entry.source_status, entry.source_verified_at, entry.source_verified_by) == (
+        assert (
+            entry.state.source_status,
+            entry.state.source_verified_at,
+            entry.state.source_verified_by,
+        ) == (
             SourceStatus.RESOLVED,
             at,
             "PC-2",
@@ -133,42 +138,50 @@ class TestSourceChecks:
 class TestReview:
     def test_retaining_sets_the_next_review_within_the_category_maximum(self) -> None:
         entry = given_active()
-        entry.review("INSP-3", ReviewOutcome.RETAIN, "Still wanted.", None, None, NOW)
+        entry.review("INSP-3", ReviewOutcome.RETAIN, "Still wanted.", None, None, NOW, DEFAULT)
         assert new_event_types(entry) == ["Reviewed"]
         assert entry.review_by == NOW + timedelta(days=90)
-        assert entry.extension_count == 0
+        assert entry.state.extension_count == 0
 
     def test_extending_the_expiry_counts_as_an_extension(self) -> None:
         entry = given_active()
         entry.review(
-            "INSP-3", ReviewOutcome.RETAIN, "Still wanted.", None, NOW + timedelta(days=300), NOW
+            "INSP-3",
+            ReviewOutcome.RETAIN,
+            "Still wanted.",
+            None,
+            NOW + timedelta(days=300),
+            NOW,
+            DEFAULT,
         )
-        assert entry.extension_count == 1
+        assert entry.state.extension_count == 1
         assert entry.expires_at == NOW + timedelta(days=300)
 
     def test_a_vulnerable_persons_review_is_due_within_seven_days(self) -> None:
         entry = given_proposed(
             vulnerable=True, safeguarding_rationale="Safeguarding rationale text"
         )
-        entry.authorise(officer("SUPT-1"), "Necessary.", NOW)
+        entry.authorise(officer("SUPT-1"), "Necessary.", NOW, DEFAULT)
         with pytest.raises(InvalidInput, match="within 7 days"):
             entry.review(
-                "INSP-3", ReviewOutcome.RETAIN, "Keep.", NOW + timedelta(days=8), None, NOW
+                "INSP-3", ReviewOutcome.RETAIN, "Keep.", NOW + timedelta(days=8), None, NOW, DEFAULT
             )
 
     def test_removing_on_review_records_no_longer_necessary(self) -> None:
         entry = given_active()
-        entry.review("INSP-3", ReviewOutcome.REMOVE, "No longer needed.", None, None, NOW)
+        entry.review("INSP-3", ReviewOutcome.REMOVE, "No longer needed.", None, None, NOW, DEFAULT)
         assert entry.status is Status.REMOVED
-        assert entry.removal_reason is RemovalReason.NO_LONGER_NECESSARY
+        assert entry.state.removal_reason is RemovalReason.NO_LONGER_NECESSARY
 
     def test_refuses_the_proposer_as_reviewer(self) -> None:
         with pytest.raises(PermissionDenied, match="proposed"):
-            given_active().review("PC-1", ReviewOutcome.RETAIN, "Keep.", None, None, NOW)
+            given_active().review("PC-1", ReviewOutcome.RETAIN, "Keep.", None, None, NOW, DEFAULT)
 
     def test_refuses_a_review_of_a_proposed_entry(self) -> None:
         with pytest.raises(RuleViolation, match="proposed"):
-            given_proposed().review("INSP-3", ReviewOutcome.RETAIN, "Keep.", None, None, NOW)
+            given_proposed().review(
+                "INSP-3", ReviewOutcome.RETAIN, "Keep.", None, None, NOW, DEFAULT
+            )
 
 
 class TestRemove:
@@ -177,7 +190,7 @@ class TestRemove:
         at = NOW - timedelta(days=2)
         entry.remove("PC-1", RemovalReason.WARRANT_EXECUTED_OR_WITHDRAWN, at, None, "late", "ref")
         assert new_event_types(entry) == ["Removed"]
-        assert (entry.status, entry.removed_at) == (Status.REMOVED, at)
+        assert (entry.status, entry.state.removed_at) == (Status.REMOVED, at)
 
     def test_refuses_removing_twice(self) -> None:
         entry = given_active()
@@ -190,8 +203,8 @@ class TestReplay:
     def test_replaying_the_events_rebuilds_the_same_state(self) -> None:
         entry = given_proposed(collect=False)
         events = list(entry.collect_events())
-        entry.authorise(officer("SUPT-1"), "Necessary.", NOW)
-        entry.review("INSP-3", ReviewOutcome.RETAIN, "Keep.", None, None, NOW)
+        entry.authorise(officer("SUPT-1"), "Necessary.", NOW, DEFAULT)
+        entry.review("INSP-3", ReviewOutcome.RETAIN, "Keep.", None, None, NOW, DEFAULT)
         events += entry.collect_events()
         rebuilt = None
         for event in events:

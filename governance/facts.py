@@ -1,0 +1,231 @@
+"""An entry's facts and the one fold that turns them into its state at any (T, R).
+
+Every entry event is a fact with an effective time. As known at a point in the store (a version of
+the entry's stream, which maps one-to-one onto store positions), some facts are superseded by later
+corrections or retractions, and facts recorded very late wait for a second officer's confirmation.
+``resolve`` applies those; ``fold`` then applies the surviving facts in effective-time order (ties
+by version) up to an instant T. Nothing here reads a clock or a database, so the aggregate, the
+projection and the tests all share exactly this logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from governance.vocabulary import Category, RemovalReason, SourceStatus, Status
+
+#: Facts a correction may change, and which of their fields.
+CORRECTABLE: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "SourceVerified": frozenset({"status"}),
+        "Removed": frozenset({"reason"}),
+        "Reviewed": frozenset({"review_by", "expires_at"}),
+    }
+)
+#: Facts that may be retracted outright.
+RETRACTABLE = frozenset({"Authorised", "SourceVerified", "Removed", "Reviewed"})
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One recorded event of an entry, as the fold sees it."""
+
+    version: int
+    kind: str
+    effective_at: datetime
+    actor: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A fact in force as known at some version: possibly corrected, possibly confirmed."""
+
+    kind: str
+    effective_at: datetime
+    actor: str
+    data: Mapping[str, Any]
+    versions: tuple[int, ...]
+
+    @property
+    def version(self) -> int:
+        """The version of the original fact."""
+        return self.versions[0]
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """What an entry's facts say at one instant, with the versions each part rests on."""
+
+    status: Status | None = None
+    category: Category | None = None
+    proposed_by: str | None = None
+    proposed_at: datetime | None = None
+    rationale: str | None = None
+    vulnerable: bool = False
+    minor: bool = False
+    safeguarding_rationale: str | None = None
+    authorised_by: str | None = None
+    authorised_rank: str | None = None
+    authorised_at: datetime | None = None
+    review_by: datetime | None = None
+    expires_at: datetime | None = None
+    extension_count: int = 0
+    last_reviewed_at: datetime | None = None
+    source_status: SourceStatus | None = None
+    source_verified_at: datetime | None = None
+    source_verified_by: str | None = None
+    removal_reason: RemovalReason | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
+    pending: tuple[int, ...] = ()
+    evidence: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def resolve(facts: Iterable[Fact], upto: int | None = None) -> list[Resolved]:
+    """The facts in force as known at stream version ``upto`` (default: every fact).
+
+    Corrections replace the fact they supersede; retractions withdraw it; a fact marked
+    ``needs_confirmation`` (recorded very late) counts only once a second officer has confirmed it,
+    and until then is returned with kind ``Pending``.
+    """
+    known = sorted((f for f in facts if upto is None or f.version <= upto), key=lambda f: f.version)
+    confirmed = {int(f.data["confirms"]): f.version for f in known if f.kind == "Confirmed"}
+    live: dict[int, Resolved] = {}
+    pending: list[Resolved] = []
+    for fact in known:
+        if fact.kind == "Confirmed":
+            continue
+        extra: tuple[int, ...] = ()
+        if fact.data.get("needs_confirmation"):
+            if fact.version not in confirmed:
+                pending.append(
+                    Resolved("Pending", fact.effective_at, fact.actor, fact.data, (fact.version,))
+                )
+                continue
+            extra = (confirmed[fact.version],)
+        if fact.kind == "Corrected":
+            target = live.pop(int(fact.data["supersedes"]), None)
+            if target is not None:
+                merged = {**target.data, **dict(fact.data.get("changes", {}))}
+                versions = (*target.versions, fact.version, *extra)
+                live[fact.version] = Resolved(
+                    target.kind, fact.effective_at, fact.actor, merged, versions
+                )
+        elif fact.kind == "Retracted":
+            live.pop(int(fact.data["supersedes"]), None)
+        else:
+            live[fact.version] = Resolved(
+                fact.kind, fact.effective_at, fact.actor, fact.data, (fact.version, *extra)
+            )
+    return sorted(live.values(), key=lambda r: (r.effective_at, r.version)) + pending
+
+
+def fold(
+    resolved: Iterable[Resolved], at: datetime | None = None, *, expire: bool = True
+) -> EntryState:
+    """The entry's state from the resolved facts effective at or before ``at`` (default: all).
+
+    With ``at`` (and ``expire``), an entry whose ``expires_at`` has been reached is expired even
+    before a sweep records it.
+    """
+    state = EntryState()
+    evidence: dict[str, tuple[int, ...]] = {}
+    facts = list(resolved)
+    pending = [f.version for f in facts if f.kind == "Pending"]
+    proposal = next((f for f in facts if f.kind == "Proposed"), None)
+    if proposal is None or (at is not None and proposal.effective_at > at):
+        return replace(state, pending=tuple(pending))
+    # The proposal comes first even when a later-recorded fact is dated before it (a warrant
+    # executed before the entry was proposed still removes it); other facts go in time order.
+    for fact in [proposal, *(f for f in facts if f.kind not in ("Pending", "Proposed"))]:
+        if at is not None and fact.effective_at > at:
+            continue
+        state = _apply(state, fact, evidence)
+    if (
+        at is not None
+        and state.expires_at is not None
+        and at >= state.expires_at
+        and state.status
+        in (
+            Status.PROPOSED,
+            Status.ACTIVE,
+        )
+    ):
+        state = replace(state, status=Status.EXPIRED)
+    return replace(state, pending=tuple(pending), evidence=MappingProxyType(evidence))
+
+
+def _apply(state: EntryState, fact: Resolved, evidence: dict[str, tuple[int, ...]]) -> EntryState:
+    data, at = fact.data, fact.effective_at
+    if fact.kind == "Proposed":
+        evidence["proposed"] = fact.versions
+        return replace(
+            state,
+            status=Status.PROPOSED,
+            category=Category(data["category"]),
+            proposed_by=fact.actor,
+            proposed_at=at,
+            rationale=data.get("rationale"),
+            vulnerable=bool(data.get("vulnerable")),
+            minor=bool(data.get("minor")),
+            safeguarding_rationale=data.get("safeguarding_rationale"),
+            review_by=data["review_by"],
+            expires_at=data["expires_at"],
+        )
+    if fact.kind == "Authorised":
+        evidence["authorised"] = fact.versions
+        status = Status.ACTIVE if state.status is Status.PROPOSED else state.status
+        return replace(
+            state,
+            status=status,
+            authorised_by=fact.actor,
+            authorised_rank=data.get("rank"),
+            authorised_at=at,
+        )
+    if fact.kind == "SourceVerified":
+        evidence["source"] = fact.versions
+        return replace(
+            state,
+            source_status=SourceStatus(data["status"]),
+            source_verified_at=at,
+            source_verified_by=fact.actor,
+        )
+    if fact.kind == "Reviewed":
+        evidence["review"] = fact.versions
+        extended = state.expires_at is not None and data["expires_at"] > state.expires_at
+        state = replace(
+            state,
+            review_by=data["review_by"],
+            expires_at=data["expires_at"],
+            last_reviewed_at=at,
+            extension_count=state.extension_count + int(extended),
+        )
+        if data.get("outcome") == "remove":
+            return _removed(state, RemovalReason.NO_LONGER_NECESSARY, at, fact, evidence)
+        return state
+    if fact.kind == "Removed":
+        return _removed(state, RemovalReason(data["reason"]), at, fact, evidence)
+    if fact.kind == "Expired" and state.status in (Status.PROPOSED, Status.ACTIVE):
+        evidence["expired"] = fact.versions
+        return replace(state, status=Status.EXPIRED)
+    return state
+
+
+def _removed(
+    state: EntryState,
+    reason: RemovalReason,
+    at: datetime,
+    fact: Resolved,
+    evidence: dict[str, tuple[int, ...]],
+) -> EntryState:
+    if state.status is Status.REMOVED:
+        return state
+    evidence["removal"] = fact.versions
+    return replace(
+        state, status=Status.REMOVED, removal_reason=reason, removed_at=at, removed_by=fact.actor
+    )

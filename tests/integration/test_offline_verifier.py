@@ -1,0 +1,546 @@
+"""The offline verifier (``python -m governance.verify``) on bundles exported from a real store.
+
+One store is built per module (clock frozen at T0) and exported as three bundles: ``clean`` (a
+witness-cosigned checkpoint covers every event, an older checkpoint has a consistency proof),
+``tail`` (events after the only checkpoint) and ``bare`` (no checkpoint). Every tamper test copies
+a bundle and changes it; ``reseal`` plays an insider holding every key, who rebuilds the leaves,
+the manifest and a freshly signed checkpoint, so only the event-level rules can catch the forgery.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from governance import clock, keys, merkle, notes, witness
+from governance.application import WatchlistApp
+from governance.export import export_bundle
+from governance.leaves import leaf_data
+from governance.ledger import Ledger
+from governance.sealing import MasterKey
+from governance.settings import StoreSettings
+from governance.signing import Signer
+from governance.times import format_instant
+from governance.verify import main
+from governance.vocabulary import Rank, Role
+from tests.conftest import T0, proposal
+
+ORIGIN = "test.example/watchlist"
+REPO = Path(__file__).resolve().parents[2]
+PASSPHRASE = "correct horse battery staple"
+WITNESS = "witness.example"
+
+
+@dataclass
+class Built:
+    """The exported bundles, and the keys an insider would hold."""
+
+    bundles: dict[str, Path]
+    log_key: Ed25519PrivateKey
+    signers: dict[str, Signer]
+    witness_key: str
+    checkpoint_size: int
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = tmp_path_factory.mktemp("offline")
+    settings = StoreSettings(root / "home")
+    MasterKey.create(settings.master_key_path)
+    with clock.frozen(T0):
+        app = WatchlistApp(settings)
+        log_key = keys.generate()
+        admin = Signer("ADMIN-01", keys.generate())
+        app.found(
+            ORIGIN, "Alex Admin", Rank.INSPECTOR, admin, keys.public_b64(log_key.public_key())
+        )
+        signers = {"ADMIN-01": admin}
+        for officer_id, rank, roles in (
+            ("PC-1001", Rank.CONSTABLE, {Role.CUSTODIAN}),
+            ("SUPT-2001", Rank.SUPERINTENDENT, {Role.AUTHORISER, Role.CUSTODIAN}),
+            ("INSP-3001", Rank.INSPECTOR, {Role.REVIEWER}),
+            ("PC-1002", Rank.CONSTABLE, {Role.CUSTODIAN}),
+            ("PC-1003", Rank.CONSTABLE, {Role.CUSTODIAN}),
+        ):
+            signers[officer_id] = Signer(officer_id, keys.generate())
+            app.enrol(
+                admin,
+                officer_id,
+                officer_id,
+                rank,
+                frozenset(roles),
+                signers[officer_id].public_key,
+            )
+        entry = app.propose(signers["PC-1001"], proposal())
+        app.authorise(signers["SUPT-2001"], entry.id, "Necessary and proportionate.")
+        app.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
+        app.change_roles(
+            admin, "INSP-3001", frozenset({Role.REVIEWER, Role.LEGAL}), "Legal duties."
+        )
+        signers["PC-1003-old"] = signers["PC-1003"]
+        signers["PC-1003"] = Signer("PC-1003", keys.generate())
+        app.rotate_key(admin, "PC-1003", signers["PC-1003"].public_key, "Laptop lost.")
+        app.revoke(admin, "PC-1002", "Left the force.")
+        ledger = Ledger(app)
+        first = ledger.checkpoint(log_key)
+        size = ledger.size()
+        bundles = {"bare": root / "bare"}
+        export_bundle(app, bundles["bare"], [], [])
+        entry = app.propose(signers["PC-1001"], proposal())
+        app.authorise(signers["SUPT-2001"], entry.id, "Necessary and proportionate.")
+        bundles["tail"] = root / "tail"
+        export_bundle(app, bundles["tail"], [first], [])
+        witness_key = witness.init_witness(
+            root / "witness", WITNESS, str(ledger.log_verifier()), PASSPHRASE
+        )
+        last = witness.cosign(
+            root / "witness", ledger.checkpoint(log_key), None, PASSPHRASE, 1_800_000_000
+        )
+        bundles["clean"] = root / "clean"
+        export_bundle(app, bundles["clean"], [first, last], [witness_key])
+        app.close()
+    return Built(bundles, log_key, signers, witness_key, size)
+
+
+@pytest.fixture
+def clean(built: Built, tmp_path: Path) -> Path:
+    """A private copy of the clean bundle, to tamper with."""
+    return Path(shutil.copytree(built.bundles["clean"], tmp_path / "bundle"))
+
+
+def verify(bundle: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([str(bundle), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def rows(bundle: Path, name: str = "events.jsonl") -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (bundle / name).read_text().splitlines()]
+
+
+def write_rows(bundle: Path, items: list[dict[str, Any]], name: str = "events.jsonl") -> None:
+    (bundle / name).write_text(
+        "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in items)
+    )
+
+
+def rehash(bundle: Path) -> None:
+    """Recompute the manifest's file hashes, so only the content checks can catch a change."""
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"] = {
+        path.relative_to(bundle).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(bundle.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def reseal(bundle: Path, log_key: Ed25519PrivateKey) -> None:
+    """An insider with the log key rebuilds leaves, root and a checkpoint over events.jsonl."""
+    events = rows(bundle)
+    data = [
+        leaf_data(e["stream"], e["version"], e["topic"], base64.b64decode(e["state"]))
+        for e in events
+    ]
+    write_rows(
+        bundle,
+        [
+            {"leaf_index": i, "position": e["position"], "hash": merkle.leaf_hash(d).hex()}
+            for i, (e, d) in enumerate(zip(events, data, strict=True))
+        ],
+        "leaves.jsonl",
+    )
+    root = merkle.mth(data)
+    for path in (bundle / "checkpoints").iterdir():
+        path.unlink()
+    body = notes.Checkpoint(ORIGIN, len(events), root).body()
+    (bundle / "checkpoints" / "001.txt").write_text(notes.sign_note(body, ORIGIN, log_key))
+    (bundle / "proofs.json").write_text("[]")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest.update(events=len(events), tree_size=len(events), root=base64.b64encode(root).decode())
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    rehash(bundle)
+
+
+def state_of(row: dict[str, Any]) -> dict[str, Any]:
+    outer: dict[str, Any] = json.loads(base64.b64decode(row["state"]))
+    return outer
+
+
+def with_state(row: dict[str, Any], outer: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(outer, separators=(",", ":"), sort_keys=True).encode()
+    return {**row, "state": base64.b64encode(text).decode()}
+
+
+def forge(bundle: Path, signer: Signer, topic: str, **changes: Any) -> dict[str, Any]:
+    """Append a well-formed event signed by ``signer`` as a new stream; return its row."""
+    events = rows(bundle)
+    statement = {
+        "format": "watchlist-event/1",
+        "origin": ORIGIN,
+        "stream": str(uuid4()),
+        "version": 1,
+        "type": topic,
+        "recorded_at": format_instant(T0),
+        "effective_at": format_instant(T0),
+        "actor": signer.officer_id,
+        "key_id": signer.key_id,
+        "prev": "0" * 64,
+        "payload": {"entry_id": str(uuid4()), "purpose": "Checking", "kind": "reveal"},
+        **changes,
+    }
+    signed = rfc8785.dumps(statement)
+    outer = {
+        "sealed": {},
+        "signature": base64.b64encode(signer.sign(signed)).decode(),
+        "statement": signed.decode(),
+    }
+    row = with_state(
+        {
+            "position": events[-1]["position"] + 1,
+            "stream": statement["stream"],
+            "version": 1,
+            "topic": topic,
+        },
+        outer,
+    )
+    write_rows(bundle, [*events, row])
+    return row
+
+
+def where(row: dict[str, Any]) -> str:
+    return f"stream {row['stream']} version {row['version']} position {row['position']}"
+
+
+class TestVerdicts:
+    def test_a_clean_bundle_whose_last_checkpoint_covers_every_event_is_ok(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, err = verify(built.bundles["clean"], capsys)
+        assert (code, err) == (0, "")
+        assert out.startswith("OK: the checkpoint of size")
+
+    def test_the_witness_cosignature_is_reported_by_name_and_time(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, _ = verify(built.bundles["clean"], capsys)
+        assert code == 0
+        assert f"cosigned by witness {WITNESS} at 2027-01-15T08:00:00+00:00" in out
+        code, out, _ = verify(built.bundles["clean"], capsys, "--json")
+        document = json.loads(out)
+        assert document["status"] == "ok"
+        assert [c["witness"] for c in document["cosignatures"]] == [WITNESS]
+
+    def test_the_pinned_log_key_of_the_store_is_accepted(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        key = notes.verifier_key(ORIGIN, built.log_key.public_key())
+        code, _, err = verify(built.bundles["clean"], capsys, "--log-key", key)
+        assert (code, err) == (0, "")
+
+    def test_events_after_the_last_checkpoint_are_an_unverified_tail_not_ok(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, err = verify(built.bundles["tail"], capsys)
+        assert (code, err) == (4, "")
+        assert (
+            f"UNVERIFIED TAIL: 2 events after the last checkpoint (size {built.checkpoint_size}) "
+            "are not covered by any checkpoint"
+        ) in out
+        assert "OK" not in out
+
+    def test_a_bundle_without_a_checkpoint_is_an_unverified_tail(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, _ = verify(built.bundles["bare"], capsys, "--json")
+        assert code == 4
+        document = json.loads(out)
+        assert document["status"] == "unverified-tail"
+        assert document["checkpoint_size"] is None
+        assert document["unverified_tail"] == document["events"] == built.checkpoint_size
+
+    def test_the_verifier_runs_with_the_store_libraries_unimportable(self, built: Built) -> None:
+        blocked = ("eventsourcing", "pydantic", "rfc8785", "typer", "rich", "psycopg")
+        script = (
+            "import runpy, sys\n"
+            f"for name in {blocked!r}: sys.modules[name] = None\n"
+            f"sys.argv = ['verify', {str(built.bundles['clean'])!r}]\n"
+            "runpy.run_module('governance.verify', run_name='__main__')\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("OK")
+
+
+class TestUsage:
+    def test_a_missing_directory_is_a_usage_error(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, err = verify(tmp_path / "absent", capsys)
+        assert code == 2
+        assert err.count("\n") == 1
+        assert "is not a directory" in err
+
+    def test_a_directory_that_is_not_a_bundle_is_a_usage_error(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "manifest.json").write_text("{not json")
+        code, _, err = verify(tmp_path, capsys)
+        assert code == 2
+        assert "not a bundle" in err
+
+    def test_a_malformed_pinned_key_is_a_usage_error(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, err = verify(built.bundles["clean"], capsys, "--log-key", "nonsense")
+        assert code == 2
+        assert "Traceback" not in err
+
+
+class TestTampering:
+    def test_an_edited_event_fails_its_signature_and_its_leaf_despite_a_rehashed_manifest(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = rows(clean)
+        index = next(i for i, e in enumerate(events) if e["topic"] == "watchlist:Entry.Authorised")
+        outer = state_of(events[index])
+        outer["statement"] = outer["statement"].replace("Necessary", "Nocessary")
+        events[index] = with_state(events[index], outer)
+        write_rows(clean, events)
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert f"{where(events[index])}: signature does not verify" in err
+        assert f"{where(events[index])}: the event differs from its recorded Merkle leaf" in err
+        assert "SHA-256 in manifest.json" not in err
+
+    def test_an_edited_event_is_caught_by_the_manifest_hash_of_its_file(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = rows(clean)
+        outer = state_of(events[-1])
+        outer["signature"] = base64.b64encode(bytes(64)).decode()
+        events[-1] = with_state(events[-1], outer)
+        write_rows(clean, events)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert "FAILED at bundle: events.jsonl does not match its SHA-256 in manifest.json" in err
+        assert f"{where(events[-1])}: signature does not verify" in err
+
+    def test_an_event_deleted_from_the_bundle_is_named(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = rows(clean)
+        proposed = next(e for e in events if e["topic"] == "watchlist:Entry.Proposed")
+        authorised = next(
+            e for e in events if e["stream"] == proposed["stream"] and e["version"] == 2
+        )
+        stream_events = [e for e in events if e["stream"] == proposed["stream"]]
+        assert len(stream_events) == 2
+        write_rows(clean, [e for e in events if e is not proposed])
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert f"{where(authorised)}: version 1 is missing (found 2)" in err
+        assert f"{where(authorised)}: hash chain broken" in err
+        assert (
+            f"FAILED at merkle-log: leaf {events.index(proposed)} names position {proposed['position']}: no event"
+            in err
+        )
+        assert "checkpoint root is not the root of the first" in err
+
+    def test_two_events_swapped_in_store_order_are_named(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = rows(clean)
+        i = next(i for i, e in enumerate(events) if e["topic"] == "watchlist:Entry.Proposed")
+        first, second = events[i], events[i + 1]
+        events[i] = {**second, "position": first["position"]}
+        events[i + 1] = {**first, "position": second["position"]}
+        write_rows(clean, events)
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert f"{where(events[i])}: the event differs from its recorded Merkle leaf" in err
+        assert f"{where(events[i + 1])}: the event differs from its recorded Merkle leaf" in err
+
+    def test_lines_out_of_position_order_are_refused(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        events = rows(clean)
+        events[3], events[4] = events[4], events[3]
+        write_rows(clean, events)
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert "FAILED at bundle: events.jsonl line 5 is out of store (position) order" in err
+
+    def test_an_altered_leaf_hash_is_named(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        leaves = rows(clean, "leaves.jsonl")
+        leaves[5]["hash"] = hashlib.sha256(b"forged").hexdigest()
+        write_rows(clean, leaves, "leaves.jsonl")
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        event = rows(clean)[5]
+        assert f"{where(event)}: the event differs from its recorded Merkle leaf" in err
+
+    def test_a_checkpoint_for_another_origin_is_refused(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        body = notes.Checkpoint("other.example/watchlist", 3, merkle.EMPTY_ROOT).body()
+        (clean / "checkpoints" / "900-other.txt").write_text(
+            notes.sign_note(body, ORIGIN, built.log_key)
+        )
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert (
+            "FAILED at checkpoint:900-other.txt: checkpoint is for origin "
+            f"'other.example/watchlist', not '{ORIGIN}'"
+        ) in err
+
+    def test_a_checkpoint_whose_root_does_not_match_the_events_is_refused(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        body = notes.Checkpoint(ORIGIN, 3, hashlib.sha256(b"fork").digest()).body()
+        (clean / "checkpoints" / "900-fork.txt").write_text(
+            notes.sign_note(body, ORIGIN, built.log_key)
+        )
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert (
+            "FAILED at checkpoint:900-fork.txt: checkpoint root is not the root of the first 3"
+            in err
+        )
+
+    def test_a_checkpoint_added_without_the_manifest_is_refused(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        shutil.copy(next((clean / "checkpoints").iterdir()), clean / "checkpoints" / "999.txt")
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert "checkpoints/999.txt is not listed in manifest.json" in err
+
+    def test_a_pinned_log_key_that_differs_fails(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        other = notes.verifier_key(ORIGIN, keys.generate().public_key())
+        code, _, err = verify(built.bundles["clean"], capsys, "--log-key", other)
+        assert code == 3
+        assert "FAILED at bundle: the pinned --log-key" in err
+        assert "FAILED at checkpoint:" in err
+
+    def test_an_altered_officer_registry_is_named(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        officers = json.loads((clean / "officers.json").read_text())
+        officer = next(o for o in officers if o["officer_id"] == "PC-1001")
+        assert officer["rank"] == "sergeant"
+        officer["rank"] = "superintendent"
+        (clean / "officers.json").write_text(json.dumps(officers))
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert "officers.json gives {'officer_id': 'PC-1001', 'rank': 'superintendent'" in err
+        assert "officers.json lacks {'officer_id': 'PC-1001', 'rank': 'sergeant'" in err
+
+    def test_a_garbled_line_fails_without_a_traceback(
+        self, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with (clean / "events.jsonl").open("a") as handle:
+            handle.write('{"position": "x"}\n[1, 2]\n')
+        rehash(clean)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert "Traceback" not in err
+        assert "events.jsonl" in err
+
+
+class TestInsiderForgery:
+    """Leaves, manifest and checkpoint rebuilt with the log key: only the event rules remain."""
+
+    def test_a_well_formed_event_by_an_entitled_officer_verifies_after_resealing(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        forge(clean, built.signers["PC-1001"], "watchlist:Consultation.Recorded")
+        reseal(clean, built.log_key)
+        code, _, err = verify(clean, capsys)
+        assert (code, err) == (0, "")
+
+    @pytest.mark.parametrize(
+        ("signer", "topic", "changes", "problem"),
+        [
+            ("PC-1002", "watchlist:Consultation.Recorded", {}, "after they were revoked"),
+            (
+                "PC-1003-old",
+                "watchlist:Consultation.Recorded",
+                {},
+                "rotated out by officer PC-1003",
+            ),
+            ("INSP-3001", "watchlist:Entry.Proposed", {}, "held no role allowed to do this"),
+            (
+                "PC-1001",
+                "watchlist:Consultation.Recorded",
+                {"actor": "PC-9999"},
+                "not an enrolled officer",
+            ),
+            (
+                "PC-1001",
+                "watchlist:Consultation.Recorded",
+                {"origin": "other.example"},
+                "not the store's origin",
+            ),
+            ("PC-1001", "watchlist:Consultation.Recorded", {"prev": "1" * 64}, "hash chain broken"),
+            (
+                "PC-1001",
+                "watchlist:Consultation.Recorded",
+                {"recorded_at": "2026-11-26T08:54:59.000000Z"},
+                "a backdated insert",
+            ),
+            (
+                "PC-1001",
+                "watchlist:Origin.Founded",
+                {},
+                "a founding record that is not this store's",
+            ),
+        ],
+    )
+    def test_a_forged_event_is_refused_by_the_event_rules(
+        self,
+        built: Built,
+        clean: Path,
+        capsys: pytest.CaptureFixture[str],
+        signer: str,
+        topic: str,
+        changes: dict[str, Any],
+        problem: str,
+    ) -> None:
+        row = forge(clean, built.signers[signer], topic, **changes)
+        reseal(clean, built.log_key)
+        code, _, err = verify(clean, capsys)
+        assert code == 3
+        assert f"FAILED at {where(row)}: " in err
+        assert problem in err

@@ -1,0 +1,28 @@
+"""The role table covers every action and every stored event type."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.catalogue import EVENT_TYPES
+from governance.errors import PermissionDenied
+from governance.permissions import ACTION_OF_TOPIC, ALLOWED, Action, require
+from governance.vocabulary import Role
+
+
+def test_every_action_names_the_roles_allowed_to_take_it() -> None:
+    assert set(ALLOWED) == set(Action)
+    assert all(ALLOWED.values())
+
+
+def test_every_stored_event_type_maps_to_an_action() -> None:
+    assert set(EVENT_TYPES) <= set(ACTION_OF_TOPIC)
+
+
+def test_a_missing_role_is_refused_naming_the_roles_needed() -> None:
+    with pytest.raises(PermissionDenied, match="needs the authoriser role to authorise an entry"):
+        require("PC-1", frozenset({Role.CUSTODIAN}), Action.AUTHORISE_ENTRY)
+
+
+def test_any_one_allowed_role_suffices() -> None:
+    require("LEGAL-1", frozenset({Role.LEGAL}), Action.CONSULT_SUBJECT)
