@@ -49,22 +49,15 @@ def export_bundle(
     (directory / "checkpoints").mkdir(parents=True, exist_ok=True)
     write_lines(directory / "events.jsonl", event_lines(app, size))
     write_lines(directory / "leaves.jsonl", leaf_lines(app, size))
-    officers = [
-        {
-            "officer_id": o.officer_id,
-            "rank": o.rank.value,
-            "roles": sorted(o.roles),
-            "key_id": o.key_id,
-            "status": o.status,
-        }
-        for o in app.officers()
-    ]
+    officers = registry_at(app, last_position(app, size))
     (directory / "officers.json").write_text(json.dumps(officers, indent=2))
     proofs = []
     for number, (text, checkpoint) in enumerate(
         sorted(opened, key=lambda item: item[1].size), start=1
     ):
-        (directory / "checkpoints" / f"{number:03d}-size-{checkpoint.size}.txt").write_text(text)
+        (directory / "checkpoints" / f"{number:03d}-size-{checkpoint.size}.txt").write_bytes(
+            text.encode()
+        )
         if checkpoint.size < size:
             proof = ledger.consistency(checkpoint.size, size)
             proofs.append(
@@ -94,6 +87,35 @@ def export_bundle(
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
+
+
+def last_position(app: OfficerCommands, size: int) -> int:
+    """The store position of the ``size``-th leaf (0 for an empty log)."""
+    if size == 0:
+        return 0
+    rows = app.store_recorder.tree_nodes().leaves(size - 1, 1)
+    return rows[0][1]
+
+
+def registry_at(app: OfficerCommands, position: int) -> list[dict[str, Any]]:
+    """Every officer's standing after the events up to ``position``, as the bundle's events say."""
+    registry = []
+    for note in app.notifications(["watchlist:Officer.Enrolled"]):
+        if note.id > position:
+            break
+        officer_id = str(app.codec.decode(note.state).payload["officer_id"])
+        state = app.verifier.officer_at(officer_id, position + 1)
+        if state is not None:
+            registry.append(
+                {
+                    "officer_id": state.officer_id,
+                    "rank": state.rank.value,
+                    "roles": sorted(state.roles),
+                    "key_id": state.key_id,
+                    "status": state.status,
+                }
+            )
+    return registry
 
 
 def event_lines(app: OfficerCommands, size: int) -> Iterator[dict[str, Any]]:

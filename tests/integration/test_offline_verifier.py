@@ -544,3 +544,41 @@ class TestInsiderForgery:
         assert code == 3
         assert f"FAILED at {where(row)}: " in err
         assert problem in err
+
+
+class TestExportBugs:
+    def test_an_officer_change_committed_during_an_export_leaves_a_consistent_bundle(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        import governance.export
+
+        settings = StoreSettings(tmp_path / "home")
+        MasterKey.create(settings.master_key_path)
+        with clock.frozen(T0):
+            app = WatchlistApp(settings)
+            log_key, admin = keys.generate(), Signer("ADMIN-01", keys.generate())
+            app.found(
+                ORIGIN, "Alex Admin", Rank.INSPECTOR, admin, keys.public_b64(log_key.public_key())
+            )
+            officer = Signer("PC-1001", keys.generate())
+            app.enrol(
+                admin,
+                "PC-1001",
+                "Officer",
+                Rank.CONSTABLE,
+                frozenset({Role.CUSTODIAN}),
+                officer.public_key,
+            )
+            checkpoint = Ledger(app).checkpoint(log_key)
+            write_lines = governance.export.write_lines
+
+            def concurrent_writer(path: Path, lines: Any) -> None:
+                write_lines(path, lines)
+                if path.name == "leaves.jsonl":  # another officer's command commits meanwhile
+                    app.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
+
+            monkeypatch.setattr(governance.export, "write_lines", concurrent_writer)
+            export_bundle(app, tmp_path / "bundle", [checkpoint], [])
+            app.close()
+        code, _, err = verify(tmp_path / "bundle", capsys)
+        assert code == 0, err

@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 
 from governance.entry import Entry
-from governance.policy import DEFAULT
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.policy import DEFAULT
 from governance.registry import OfficerState
 from governance.vocabulary import (
     Category,
