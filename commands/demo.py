@@ -1,11 +1,16 @@
-"""``watchlist demo``: build a small store from scratch and walk through the lifecycle in plain words.
+"""``watchlist demo``: build a small store from scratch and walk through it in plain words.
 
-The demo signs with in-memory keys (no key files are written) and simulates the passage of days with
-the frozen clock, so it runs in seconds and always tells the same story.
+The story: officers are enrolled; two people wanted on warrant are proposed and authorised (and a
+proposer who tries to authorise their own entry is refused); a reviewer retains one; a deployment is
+authorised, compiled through the gate and started; a week later the custodian learns that one
+warrant had been executed two days before the deployment and records it late; the reconstruction
+shows that inclusion as RETROACTIVELY_INVALIDATED; and the whole record verifies. The demo signs
+with in-memory keys (no key files are written) and moves a frozen clock to simulate the days.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,13 +24,16 @@ from commands.render import stdout
 from governance import clock, keys
 from governance.application import WatchlistApp
 from governance.audit import verify_store
+from governance.deployment import UseCase
 from governance.entry_input import parse_proposal
 from governance.errors import GovernanceError
 from governance.sealing import MasterKey
 from governance.settings import StoreSettings
 from governance.signing import Signer
 from governance.times import format_instant
-from governance.vocabulary import Rank, RemovalReason, ReviewOutcome, Role, SourceStatus
+from governance.vocabulary import Category, Rank, RemovalReason, ReviewOutcome, Role, SourceStatus
+from projections.queries import candidates
+from projections.reconstruction import reconstruct
 
 
 def demo(
@@ -34,7 +42,7 @@ def demo(
         typer.Option("--home", help="Build the demo store here (default: a temporary directory)."),
     ] = None,
 ) -> None:
-    """Build a demo store and show officers, entries, refusals, a review, a removal and verification."""
+    """Build a demo store: officers, entries, a refusal, a review, a deployment, a late removal."""
     target = home or Path(tempfile.mkdtemp(prefix="watchlist-demo-"))
     settings = StoreSettings(target.resolve())
     if settings.sqlite_path.exists():
@@ -66,8 +74,10 @@ class Walkthrough:
 
     def run(self) -> None:
         self.set_up_officers()
-        entry_id = self.propose_and_authorise()
-        self.review_and_remove(entry_id)
+        jane, john = self.propose_and_authorise()
+        deployment = self.deploy(jane, john)
+        self.learn_late(john, deployment)
+        self.reconstruct(deployment)
         self.verify()
 
     def set_up_officers(self) -> None:
@@ -75,108 +85,155 @@ class Walkthrough:
         say(
             "[bold]1. A store is founded[/] by administrator ADMIN-01, who signs its founding record."
         )
-        app.found(
-            "demo.police.example/watchlist",
-            "Alex Admin",
-            Rank.INSPECTOR,
-            self.admin,
-            keys.public_b64(keys.generate().public_key()),
-        )
+        app.found("demo.police.example/watchlist", "Alex Admin", Rank.INSPECTOR, self.admin,
+                  keys.public_b64(keys.generate().public_key()))  # fmt: skip
         say("[bold]2. Officers are enrolled[/], each with their own Ed25519 key:")
-        for signer, name, rank, role in (
-            (self.custodian, "Casey Custodian", Rank.CONSTABLE, Role.CUSTODIAN),
-            (self.authoriser, "Sam Superintendent", Rank.SUPERINTENDENT, Role.AUTHORISER),
-            (self.dual, "Dana Dual", Rank.SUPERINTENDENT, Role.CUSTODIAN),
-            (self.reviewer, "Robin Reviewer", Rank.INSPECTOR, Role.REVIEWER),
+        for signer, name, rank, roles in (
+            (self.custodian, "Casey Custodian", Rank.CONSTABLE, {Role.CUSTODIAN}),
+            (self.authoriser, "Sam Superintendent", Rank.SUPERINTENDENT, {Role.AUTHORISER}),
+            (self.dual, "Dana Dual", Rank.SUPERINTENDENT, {Role.CUSTODIAN, Role.AUTHORISER}),
+            (self.reviewer, "Robin Reviewer", Rank.INSPECTOR, {Role.REVIEWER}),
         ):
-            roles = frozenset({role, Role.AUTHORISER}) if signer is self.dual else frozenset({role})
-            app.enrol(self.admin, signer.officer_id, name, rank, roles, signer.public_key)
-            listed = ", ".join(sorted(roles))
-            say(f"   {signer.officer_id}: {rank.value}, {listed}, key {signer.key_id}")
+            app.enrol(
+                self.admin, signer.officer_id, name, rank, frozenset(roles), signer.public_key
+            )
+            say(
+                f"   {signer.officer_id}: {rank.value}, {', '.join(sorted(roles))}, key {signer.key_id}"
+            )
 
-    def propose_and_authorise(self) -> UUID:
+    def propose_and_authorise(self) -> tuple[UUID, UUID]:
         app, now = self.app, clock.now()
-        proposal = parse_proposal(demo_entry(now))
         say(
-            "[bold]3. A custodian proposes an entry[/] (wanted on warrant). The name, date of birth and"
+            "[bold]3. A custodian proposes two people wanted on warrant.[/] Names, dates of birth and"
         )
-        say("   nominal reference are sealed with a per-subject key before they enter the event.")
-        entry = app.propose(self.custodian, proposal)
-        say(f"   entry {entry.id} is {entry.status.value}: not on any watchlist yet.")
+        say("   nominal references are sealed with a per-subject key before they enter any event.")
+        jane = app.propose(
+            self.custodian, parse_proposal(demo_entry(now, "Jane Example", "NOMINAL-000123"))
+        )
+        john = app.propose(
+            self.custodian, parse_proposal(demo_entry(now, "John Sample", "NOMINAL-000456"))
+        )
         say(
-            "[bold]4. SUPT-2002, custodian and authoriser, proposes a second entry[/bold] and tries"
+            f"   entries {short(jane.id)} and {short(john.id)} are {jane.status.value}: on no watchlist yet."
         )
-        say("   to authorise it personally; separation of duties refuses it:")
-        second = app.propose(self.dual, proposal)
+        say("[bold]4. SUPT-2002, custodian and authoriser, proposes a third entry[/] and tries to")
+        say("   authorise it personally; separation of duties refuses it:")
+        own = app.propose(self.dual, parse_proposal(demo_entry(now, "Jo Bloggs", "NOMINAL-000789")))
         try:
-            app.authorise(self.dual, second.id, "I proposed it and I approve it myself.")
+            app.authorise(self.dual, own.id, "I proposed it and I approve it myself.")
         except GovernanceError as error:
             report(error)
-        say(f"   entry {second.id} stays {second.status.value}.")
         self.time.advance(timedelta(hours=2))
-        entry = app.authorise(
-            self.authoriser, entry.id, "Necessary and proportionate for Operation Example."
-        )
-        say(
-            f"[bold]5. Superintendent SUPT-2001 authorises it[/]: the entry is now {entry.status.value}."
-        )
-        entry = app.verify_source(
-            self.custodian, entry.id, SourceStatus.LIVE, None, "Warrant checked on PNC"
-        )
-        say(f"   The custodian records the warrant as live at {format_instant(clock.now())}.")
-        return entry.id
-
-    def review_and_remove(self, entry_id: UUID) -> None:
-        app = self.app
-        self.time.advance(timedelta(days=30))
-        entry = app.review(
-            self.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted; warrant live.", None, None
-        )
-        say(
-            f"[bold]6. Thirty days later a reviewer retains it[/]; next review due {format_instant(entry.review_by)}."
-        )
-        self.time.advance(timedelta(days=3))
-        entry = app.remove(
-            self.custodian,
-            entry_id,
-            RemovalReason.WARRANT_EXECUTED_OR_WITHDRAWN,
-            None,
-            "Arrested on warrant",
-        )
-        say(
-            f"[bold]7. The warrant is executed[/]: the custodian removes the entry ({entry.state.removal_reason})."
-        )
-        say("   History of the entry, every event signed by the officer who made it:")
-        for item in app.history(entry_id):
-            record, envelope = item.checked.record, item.checked.envelope
-            assert envelope is not None
-            kind = record.stored.topic.rpartition(".")[2]
-            verdict = "valid" if item.checked.valid else "INVALID"
-            say(
-                f"   v{record.stored.originator_version} {kind:<15} by {envelope.actor:<10} "
-                f"at position {record.position}: signature {verdict}"
+        for entry in (jane, john):
+            app.authorise(
+                self.authoriser, entry.id, "Necessary and proportionate for Operation Example."
             )
+        say("[bold]5. Superintendent SUPT-2001 authorises both[/]: they are now active.")
+        self.time.advance(timedelta(days=30))
+        reviewed = app.review(
+            self.reviewer, jane.id, ReviewOutcome.RETAIN, "Still wanted; warrant live.", None, None
+        )
+        say(f"[bold]6. Thirty days later a reviewer retains {short(jane.id)}[/]; next review due "
+            f"{format_instant(reviewed.review_by)}.")  # fmt: skip
+        return jane.id, john.id
+
+    def deploy(self, jane: UUID, john: UUID) -> UUID:
+        app = self.app
+        start = clock.now() + timedelta(hours=20)
+        deployment = app.authorise_deployment(
+            self.authoriser, "Oxford Circus, London", "Transport hub where the people sought are known to travel",
+            "Locate persons wanted on warrant, Operation Example", UseCase.HOTSPOT,
+            [Category.WANTED_ON_WARRANT], start, start + timedelta(hours=8),
+        )  # fmt: skip
+        say(
+            f"[bold]7. SUPT-2001 authorises a deployment[/] at {deployment.location}, starting {format_instant(start)}."
+        )
+        self.time.advance(timedelta(hours=12))
+        for entry in (jane, john):
+            app.verify_source(
+                self.custodian, entry, SourceStatus.LIVE, None, "Warrant checked on PNC"
+            )
+        say("   The custodian checks both warrants are still live, eight hours before go-live.")
+        pool = [UUID(e) for e in candidates(app, clock.now() - timedelta(days=2))]
+        compiled = app.compile_deployment(self.custodian, deployment.id, pool)
+        assert compiled.compilation is not None
+        manifest, excluded = compiled.compilation["manifest"], compiled.compilation["excluded"]
+        counts = f"{len(manifest)} included, {len(excluded)} excluded"
+        say(f"[bold]8. The watchlist is compiled through the gate[/]: {counts}:")
+        for item in excluded:
+            say(f"   excluded {short(item['entry_id'])}: {', '.join(item['reasons'])}")
+        self.time.advance(timedelta(hours=8))
+        started = app.start_deployment(self.authoriser, deployment.id)
+        assert started.started_at is not None
+        say(f"   The deployment goes live at {format_instant(started.started_at)}.")
+        return deployment.id
+
+    def learn_late(self, john: UUID, deployment_id: UUID) -> None:
+        app = self.app
+        go_live = app.deployment(deployment_id).go_live
+        self.time.advance(timedelta(days=7))
+        app.remove(self.custodian, john, RemovalReason.WARRANT_EXECUTED_OR_WITHDRAWN, go_live - timedelta(days=2),
+                   "Arrested by a neighbouring force", "Arrest reported a week late by the neighbouring force",
+                   "CUSTODY-2026-7781")  # fmt: skip
+        say(
+            f"[bold]9. A week later[/] the custodian learns that {short(john)}'s warrant was executed two days"
+        )
+        say("   before the deployment, and records the removal with that earlier effective time.")
+
+    def reconstruct(self, deployment_id: UUID) -> None:
+        result = reconstruct(self.app, deployment_id)
+        say(
+            "[bold]10. The legal team reconstructs the deployment[/], as known then and as known now:"
+        )
+        for row in result.entries:
+            then = "justified" if row["then"]["justified"] else "NOT justified"
+            now = (
+                "justified"
+                if row["now"]["justified"]
+                else f"NOT justified ({', '.join(row['now']['reasons'])})"
+            )
+            say(f"   {short(row['entry_id'])}: then {then}; now {now}: [bold]{row['class']}[/]")
+            if row["learned_at"]:
+                say(f"      learned at {row['learned_at']} from {row['learned_by']}'s record, "
+                    f"{row['lag_seconds'] // 86400} days after the fact")  # fmt: skip
+        matches = "matches" if result.manifest_matches else "DOES NOT match"
+        say(f"   The compiled manifest {matches} the record as known then.")
+        say(
+            "   (JSON: 'watchlist deployment reconstruct ID'; a printable report: '--format html'.)"
+        )
+        summary = json.dumps(result.to_json()["summary"])
+        say(f"   Summary: {summary}")
 
     def verify(self) -> None:
         result = verify_store(self.app)
-        verdict = "every signature, key and hash chain checks out" if result.ok else "FAILED"
-        say(f"[bold]8. audit verify[/]: {result.events} events, {verdict}.")
+        verdict = (
+            "every signature, key, hash chain and Merkle leaf checks out" if result.ok else "FAILED"
+        )
+        say(f"[bold]11. audit verify[/]: {result.events} events, {verdict}.")
 
 
-def demo_entry(now: datetime) -> str:
-    """The demo's ENTRY.json."""
-    review_by = format_instant(now + timedelta(days=60))
-    expires_at = format_instant(now + timedelta(days=180))
-    return f"""{{
-  "subject": {{"name": "Jane Example", "date_of_birth": "1990-04-01", "subject_ref": "NOMINAL-000123"}},
-  "category": "wanted_on_warrant",
-  "source_record_ref": "WARRANT-2026-0042",
-  "offence_ref": null,
-  "objective": "Locate persons wanted on warrant for violent offences, Operation Example",
-  "rationale": "Necessity and proportionality: wanted for a serious assault; recent custody image.",
-  "image": {{"legal_basis": "custody image, PACE s.64A", "source": "custody", "captured_on": "2026-01-15"}},
-  "vulnerable": false,
-  "safeguarding_rationale": null,
-  "review_by": "{review_by}",
-  "expires_at": "{expires_at}"
-}}"""
+def short(entry_id: object) -> str:
+    """The first block of an id, for readable lines."""
+    return str(entry_id).split("-")[0]
+
+
+def demo_entry(now: datetime, name: str, ref: str) -> str:
+    """A demo ENTRY.json."""
+    document = {
+        "subject": {"name": name, "date_of_birth": "1990-04-01", "subject_ref": ref},
+        "category": "wanted_on_warrant",
+        "source_record_ref": f"WARRANT-2026-{ref[-4:]}",
+        "offence_ref": None,
+        "objective": "Locate persons wanted on warrant for violent offences, Operation Example",
+        "rationale": "Necessity and proportionality: wanted for a serious assault; recent custody image.",
+        "image": {
+            "legal_basis": "custody image, PACE s.64A",
+            "source": "custody",
+            "captured_on": "2026-01-15",
+        },
+        "vulnerable": False,
+        "safeguarding_rationale": None,
+        "review_by": format_instant(now + timedelta(days=60)),
+        "expires_at": format_instant(now + timedelta(days=180)),
+    }
+    return json.dumps(document)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands import audit, demo, entry, init, officer
+from commands import audit, demo, deployment, entry, inclusion, init, officer, policy
 from commands.errors import GovernedGroup
 from commands.session import Session
 
@@ -23,6 +23,9 @@ app.command("demo")(demo.demo)
 app.add_typer(officer.app, name="officer")
 app.add_typer(entry.app, name="entry")
 app.add_typer(audit.app, name="audit")
+app.add_typer(policy.app, name="policy")
+app.add_typer(deployment.app, name="deployment")
+app.command("inclusion")(inclusion.inclusion)
 
 
 @app.callback()

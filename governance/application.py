@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from governance.entry_commands import EntryCommands
+from governance.deployment_commands import DeploymentCommands
 from governance.officer_commands import OfficerCommands
 
 
-class WatchlistApp(EntryCommands, OfficerCommands):
+class WatchlistApp(DeploymentCommands, OfficerCommands):
     """The watchlist governance store: officers, entries, and verified reads."""
 
     name = "watchlist"

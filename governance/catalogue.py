@@ -12,12 +12,20 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from governance.consultation import Consultation
+from governance.deployment import Deployment
 from governance.entry import Entry
 from governance.officer import Officer
 from governance.origin import Origin
 from governance.policy import PolicyVersion
 
-AGGREGATES: tuple[type[Any], ...] = (Origin, Officer, Entry, Consultation, PolicyVersion)
+AGGREGATES: tuple[type[Any], ...] = (
+    Origin,
+    Officer,
+    Entry,
+    Consultation,
+    PolicyVersion,
+    Deployment,
+)
 
 
 def _event_classes() -> dict[str, type[Any]]:

@@ -1,0 +1,67 @@
+"""``watchlist inclusion``: was this entry on the list, current and justified at T, as known at R?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from commands.deployment import deployment_id
+from commands.render import JSON_HELP, emit, emit_json
+from commands.session import entry_id, session_of
+from governance.errors import InvalidInput
+from governance.times import format_instant, parse_instant
+from projections.queries import inclusion as answer
+from projections.queries import position_at
+
+
+def inclusion(
+    ctx: typer.Context,
+    entry: Annotated[str, typer.Argument(help="The entry id.")],
+    at: Annotated[str, typer.Option("--at", help="The instant T judged (ISO 8601 with offset).")],
+    known_at: Annotated[
+        str, typer.Option(help="now, an instant, or deployment:ID (as the system knew it then).")
+    ] = "now",
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Answer for one entry at T, as known now, at an instant, or at a deployment's basis."""
+    app = session_of(ctx).app()
+    when = parse_instant(at, "at")
+    position: int | None = None
+    if known_at.startswith("deployment:"):
+        compiled = app.deployment(deployment_id(known_at.removeprefix("deployment:"))).compilation
+        if compiled is None:
+            raise InvalidInput("known-at: that deployment was never compiled, so it has no basis")
+        position = int(compiled["basis"])
+    elif known_at != "now":
+        position = position_at(app, parse_instant(known_at, "known-at"))
+    on, view = answer(app, entry_id(entry), when, position)
+    document = {
+        "entry_id": view.entry_id,
+        "at": format_instant(when),
+        "known_at": known_at,
+        "basis": on.known_at,
+        "policy_version": on.policy_version,
+        "version": view.version,
+        "listed": view.assessment.listed,
+        "current": view.assessment.current,
+        "justified": view.assessment.justified,
+        "reasons": list(view.assessment.reasons),
+        "evidence": [
+            {
+                **e,
+                "effective_at": format_instant(e["effective_at"]),
+                "recorded_at": format_instant(e["recorded_at"]),
+            }
+            for e in view.evidence
+        ],
+    }
+    if as_json:
+        emit_json(document)
+    else:
+        verdict = "justified" if view.assessment.justified else "NOT justified"
+        emit(
+            {k: v for k, v in document.items() if k != "evidence"},
+            False,
+            f"{view.entry_id}: {verdict}",
+        )

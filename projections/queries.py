@@ -1,0 +1,190 @@
+"""Point-in-time answers from the bitemporal projection.
+
+Every query first catches the projection up with the store. An answer at (T, R) reads the one
+interval row valid at T and known at R (indexed by entry and knowledge position, so its cost does
+not grow with the store), the policy version in force at T as known at R, and whether the
+authoriser had been revoked by T; then applies ``governance.justification.assess``, the same rule
+the compile gate uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from governance.errors import NotFound
+from governance.facts import EntryState
+from governance.justification import Assessment, assess
+from governance.policy import DEFAULT, PolicyDocument
+from governance.store import StoreCore
+from governance.times import from_micros, to_micros
+from governance.vocabulary import Category
+from projections.intervals import decode_state
+from projections.runner import catch_up, projection_store
+from projections.storage import Tx
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class View:
+    """One entry judged at T as known at R."""
+
+    entry_id: str
+    version: int
+    state: EntryState
+    assessment: Assessment
+    evidence: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a view is judged against: the instant, the knowledge position, the policy then."""
+
+    at: datetime
+    known_at: int
+    policy_version: int
+    policy: PolicyDocument
+    permitted: frozenset[Category] | None
+
+
+def current_position(app: StoreCore) -> int:
+    """Catch up and return the last projected position (the store as known now)."""
+    catch_up(app)
+    return projection_store(app).position()
+
+
+def basis(
+    tx: Tx, at: datetime, known_at: int, permitted: Iterable[Category] | None = None
+) -> Basis:
+    """The policy version in force at ``at`` as known at ``known_at``."""
+    row = tx.one(
+        "SELECT version, document FROM {t}wl_policies WHERE position <= ? AND effective_at <= ? "
+        "ORDER BY effective_at DESC, version DESC LIMIT 1",
+        (known_at, to_micros(at)),
+    )
+    policy = DEFAULT if row is None else PolicyDocument.model_validate(json.loads(row[1]))
+    return Basis(
+        at,
+        known_at,
+        0 if row is None else int(row[0]),
+        policy,
+        None if permitted is None else frozenset(permitted),
+    )
+
+
+def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
+    """The entries' views at ``on.at`` as known at ``on.known_at`` (absent: not proposed by then)."""
+    found: dict[str, View] = {}
+    revoked_cache: dict[str, bool] = {}
+    for start in range(0, len(entry_ids), CHUNK):
+        chunk = list(entry_ids[start : start + CHUNK])
+        marks = ",".join("?" * len(chunk))
+        rows = tx.all(  # only placeholders are interpolated
+            f"SELECT entry_id, version, state FROM {{t}}wl_entry_intervals WHERE entry_id IN ({marks}) "  # noqa: S608
+            "AND known_from <= ? AND known_to > ? AND valid_from <= ? AND valid_to > ?",
+            (*chunk, on.known_at, on.known_at, to_micros(on.at), to_micros(on.at)),
+        )
+        states = {str(r[0]): (int(r[1]), decode_state(str(r[2]))) for r in rows}
+        places = evidence_places(tx, chunk, on.known_at)
+        for entry_id in chunk:
+            version, state = states.get(entry_id, (0, EntryState()))
+            officer = state.authorised_by
+            if officer is not None and officer not in revoked_cache:
+                revoked_cache[officer] = revoked(tx, officer, on.at, on.known_at)
+            verdict = assess(
+                state, on.at, on.policy, on.permitted, bool(officer and revoked_cache[officer])
+            )
+            evidence = [
+                {"fact": name, "stream": entry_id, "version": v, **places[(entry_id, v)]}
+                for name, versions in sorted(verdict.evidence.items())
+                for v in versions
+                if (entry_id, v) in places
+            ]
+            found[entry_id] = View(entry_id, version, state, verdict, evidence)
+    return found
+
+
+def evidence_places(
+    tx: Tx, entry_ids: Sequence[str], known_at: int
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Where each fact of the entries sits: position, actor, type, both times."""
+    marks = ",".join("?" * len(entry_ids))
+    rows = tx.all(  # only placeholders are interpolated
+        f"SELECT entry_id, version, position, actor, kind, effective_at, recorded_at FROM {{t}}wl_entry_facts "  # noqa: S608
+        f"WHERE entry_id IN ({marks}) AND position <= ?",
+        (*entry_ids, known_at),
+    )
+    return {
+        (str(r[0]), int(r[1])): {
+            "position": int(r[2]),
+            "actor": str(r[3]),
+            "type": str(r[4]),
+            "effective_at": from_micros(int(r[5])),
+            "recorded_at": from_micros(int(r[6])),
+        }
+        for r in rows
+    }
+
+
+def revoked(tx: Tx, officer_id: str, at: datetime, known_at: int) -> bool:
+    """Whether the officer had been revoked by ``at``, as known at ``known_at``."""
+    row = tx.one(
+        "SELECT 1 FROM {t}wl_revocations WHERE officer_id = ? AND position <= ? AND revoked_at <= ?",
+        (officer_id, known_at, to_micros(at)),
+    )
+    return row is not None
+
+
+def inclusion(
+    app: StoreCore, entry_id: UUID, at: datetime, known_at: int | None
+) -> tuple[Basis, View]:
+    """``watchlist inclusion``: the entry at ``at`` as known at ``known_at`` (default: now).
+
+    The events the answer rests on are read back from the store and verified.
+    """
+    now = current_position(app)
+    with projection_store(app).reading() as tx:
+        if tx.one("SELECT 1 FROM {t}wl_entry_facts WHERE entry_id = ?", (str(entry_id),)) is None:
+            raise NotFound(f"entry: {entry_id} not found")
+        on = basis(tx, at, now if known_at is None else min(known_at, now))
+        view = views(tx, [str(entry_id)], on)[str(entry_id)]
+    if view.evidence:
+        app.signed_events.read_verified(entry_id, lte=max(e["version"] for e in view.evidence))
+    return on, view
+
+
+def candidates(app: StoreCore, left_since: datetime) -> list[str]:
+    """Entries a deployment's gate should judge: on the list now, or off it only since ``left_since``."""
+    catch_up(app)
+    with projection_store(app).reading() as tx:
+        rows = tx.all(
+            "SELECT entry_id FROM {t}wl_entries WHERE status IN ('proposed', 'active') OR left_at >= ? "
+            "ORDER BY proposed_position",
+            (to_micros(left_since),),
+        )
+    return [str(r[0]) for r in rows]
+
+
+def position_at(app: StoreCore, at: datetime) -> int:
+    """The last store position recorded at or before ``at`` (what the system knew then)."""
+    catch_up(app)
+    with projection_store(app).reading() as tx:
+        row = tx.one(
+            "SELECT MAX(position) FROM {t}wl_clock WHERE recorded_at <= ?", (to_micros(at),)
+        )
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def knowledge_points(tx: Tx, entry_id: str, after: int, upto: int) -> list[int]:
+    """Positions after ``after`` (up to ``upto``) at which this entry's record changed."""
+    rows = tx.all(
+        "SELECT position FROM {t}wl_entry_facts WHERE entry_id = ? AND position > ? AND position <= ? "
+        "ORDER BY position",
+        (entry_id, after, upto),
+    )
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,188 @@
+"""Reconstructing a past deployment: each person on its watchlist, as known then and as known now.
+
+"Then" is the store as it stood at the deployment's compile basis; "now" is the store today. Both
+are judged at the deployment's go-live instant with the policy in force then, by the same rule as
+the compile gate. The two views are kept side by side and never merged; where they differ, the
+report says when the difference was learned, from whose record, and how late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from governance.deployment_commands import DeploymentCommands, describe
+from governance.errors import RuleViolation
+from governance.times import format_instant, from_micros
+from projections.queries import Basis, View, basis, current_position, knowledge_points, views
+from projections.runner import projection_store
+from projections.storage import Tx
+
+CONSISTENT = "CONSISTENT"
+INVALIDATED = "RETROACTIVELY_INVALIDATED"
+VALIDATED = "RETROACTIVELY_VALIDATED"
+UNJUSTIFIED_THEN = "UNJUSTIFIED_AS_KNOWN_THEN"
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """The whole answer for one deployment."""
+
+    deployment: dict[str, Any]
+    then: Basis
+    now: Basis
+    manifest_matches: bool
+    manifest_problems: list[str]
+    entries: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON document."""
+        return {
+            "deployment": self.deployment,
+            "at": format_instant(self.then.at),
+            "then_basis": self.then.known_at,
+            "now_basis": self.now.known_at,
+            "then_policy_version": self.then.policy_version,
+            "now_policy_version": self.now.policy_version,
+            "manifest_matches": self.manifest_matches,
+            "manifest_problems": self.manifest_problems,
+            "summary": summary(self.entries),
+            "entries": self.entries,
+        }
+
+
+def reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction:
+    """Judge every entry the deployment's gate considered, as known then and now."""
+    deployment = app.deployment(deployment_id)
+    if deployment.compilation is None:
+        raise RuleViolation(
+            "deployment: it was never compiled, so there is no watchlist to reconstruct"
+        )
+    compiled = deployment.compilation
+    manifest = {m["entry_id"]: int(m["version"]) for m in compiled["manifest"]}
+    considered = list(manifest) + [x["entry_id"] for x in compiled["excluded"]]
+    now_position = current_position(app)
+    with projection_store(app).reading() as tx:
+        then = basis(tx, deployment.go_live, int(compiled["basis"]), deployment.categories)
+        now = basis(tx, deployment.go_live, now_position, deployment.categories)
+        then_views, now_views = views(tx, considered, then), views(tx, considered, now)
+        entries = [
+            compare(
+                tx,
+                entry_id,
+                entry_id in manifest,
+                then_views[entry_id],
+                now_views[entry_id],
+                then,
+                now,
+            )
+            for entry_id in considered
+        ]
+    problems = manifest_problems(manifest, then_views)
+    return Reconstruction(describe(deployment), then, now, not problems, problems, entries)
+
+
+def compare(
+    tx: Tx, entry_id: str, listed: bool, then: View, now: View, then_on: Basis, now_on: Basis
+) -> dict[str, Any]:
+    """One entry's row: both views, its class, and when a difference was learned."""
+    row: dict[str, Any] = {
+        "entry_id": entry_id,
+        "on_watchlist": listed,
+        "then": verdict(then),
+        "now": verdict(now),
+        "class": classify(listed, then.assessment.justified, now.assessment.justified),
+        "learned_at": None,
+        "learned_by": None,
+        "learned_position": None,
+        "lag_seconds": None,
+    }
+    if (
+        then.assessment.justified != now.assessment.justified
+        or then.assessment.reasons != now.assessment.reasons
+    ):
+        learned = when_learned(tx, entry_id, then_on, now_on, now.assessment.justified)
+        if learned is not None:
+            row.update(learned)
+    return row
+
+
+def verdict(view: View) -> dict[str, Any]:
+    """``listed``, ``current``, ``justified``, ``reasons`` and ``evidence`` of one view."""
+    return {
+        "listed": view.assessment.listed,
+        "current": view.assessment.current,
+        "justified": view.assessment.justified,
+        "reasons": list(view.assessment.reasons),
+        "version": view.version,
+        "evidence": [
+            {
+                **e,
+                "effective_at": format_instant(e["effective_at"]),
+                "recorded_at": format_instant(e["recorded_at"]),
+            }
+            for e in view.evidence
+        ],
+    }
+
+
+def classify(listed: bool, then: bool, now: bool) -> str:
+    """The reconstruction class of one entry."""
+    if then and not now:
+        return INVALIDATED
+    if now and not then:
+        return VALIDATED
+    if listed and not then:
+        return UNJUSTIFIED_THEN
+    return CONSISTENT
+
+
+def when_learned(
+    tx: Tx, entry_id: str, then: Basis, now: Basis, justified_now: bool
+) -> dict[str, Any] | None:
+    """The first record after the basis from which the entry's verdict read as it does now."""
+    for position in knowledge_points(tx, entry_id, then.known_at, now.known_at):
+        view = views(
+            tx, [entry_id], Basis(then.at, position, now.policy_version, now.policy, now.permitted)
+        )[entry_id]
+        if view.assessment.justified == justified_now:
+            fact = tx.one(
+                "SELECT actor, recorded_at, effective_at FROM {t}wl_entry_facts WHERE entry_id = ? AND position = ?",
+                (entry_id, position),
+            )
+            assert fact is not None
+            recorded, effective = int(fact[1]), int(fact[2])
+            return {
+                "learned_at": format_instant(from_micros(recorded)),
+                "learned_by": fact[0],
+                "learned_position": position,
+                "lag_seconds": (recorded - effective) // 1_000_000,
+            }
+    return None
+
+
+def manifest_problems(manifest: dict[str, int], then_views: dict[str, View]) -> list[str]:
+    """Differences between the compiled manifest and the 'then' view (each is a defect)."""
+    problems = []
+    for entry_id, view in then_views.items():
+        on_manifest = entry_id in manifest
+        if on_manifest and not view.assessment.justified:
+            problems.append(
+                f"{entry_id}: on the manifest but not justified as known then ({', '.join(view.assessment.reasons)})"
+            )
+        if not on_manifest and view.assessment.justified:
+            problems.append(f"{entry_id}: justified as known then but left off the manifest")
+        if on_manifest and view.version != manifest[entry_id]:
+            problems.append(
+                f"{entry_id}: manifest names version {manifest[entry_id]} but the store then held {view.version}"
+            )
+    return problems
+
+
+def summary(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts by class."""
+    counts = {CONSISTENT: 0, INVALIDATED: 0, VALIDATED: 0, UNJUSTIFIED_THEN: 0}
+    for entry in entries:
+        counts[entry["class"]] += 1
+    return counts

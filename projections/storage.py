@@ -1,0 +1,172 @@
+"""Projection tables and their tracking, on SQLite and PostgreSQL, via the library's tracking recorders.
+
+Each batch of projected events is written in one transaction together with the library's tracking
+row, so catching up is exactly-once and resumes cleanly after a crash. SQL is written once with
+``?`` placeholders and ``{t}`` table prefixes; the PostgreSQL recorder qualifies tables with its
+schema and switches placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+PROJECTION = "watchlist-projection"
+
+TABLES = [
+    "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "
+    "position BIGINT NOT NULL, kind TEXT NOT NULL, effective_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL, "
+    "actor TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (entry_id, version))",
+    "CREATE TABLE IF NOT EXISTS {t}wl_entry_intervals (entry_id TEXT NOT NULL, known_from BIGINT NOT NULL, "
+    "known_to BIGINT NOT NULL, valid_from BIGINT NOT NULL, valid_to BIGINT NOT NULL, version INTEGER NOT NULL, "
+    "state TEXT NOT NULL, PRIMARY KEY (entry_id, known_from, valid_from))",
+    "CREATE INDEX IF NOT EXISTS {i}wl_entry_intervals_open ON {t}wl_entry_intervals (entry_id, known_to)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_entries (entry_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
+    "category TEXT NOT NULL, review_by BIGINT, expires_at BIGINT, left_at BIGINT, proposed_position BIGINT NOT NULL, "
+    "last_position BIGINT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {i}wl_entries_status ON {t}wl_entries (status, review_by)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_policies (version INTEGER PRIMARY KEY, effective_at BIGINT NOT NULL, "
+    "position BIGINT NOT NULL, document TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_revocations (officer_id TEXT NOT NULL, revoked_at BIGINT NOT NULL, "
+    "position BIGINT NOT NULL, PRIMARY KEY (officer_id, position))",
+    "CREATE TABLE IF NOT EXISTS {t}wl_heads (stream TEXT PRIMARY KEY, version INTEGER NOT NULL, hash TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_officers (stream TEXT PRIMARY KEY, officer_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_clock (position BIGINT PRIMARY KEY, recorded_at BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {i}wl_clock_recorded ON {t}wl_clock (recorded_at, position)",
+]
+
+
+class Tx(Protocol):
+    """A cursor inside one projection transaction."""
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+class ProjectionStore(Protocol):
+    """What the runner and the queries need from the projection's recorder."""
+
+    def position(self) -> int: ...
+
+    @contextmanager
+    def writing(self, tracking: Tracking) -> Iterator[Tx]: ...
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]: ...
+
+
+class _SQLiteTx:
+    def __init__(self, cursor: Any) -> None:
+        self.c = cursor
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.c.execute(sql.format(t="", i=""), tuple(params))
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.c.executemany(sql.format(t="", i=""), [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self.run(sql, params)
+        row = self.c.fetchone()
+        return None if row is None else tuple(row)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.run(sql, params)
+        return [tuple(r) for r in self.c.fetchall()]
+
+
+class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
+    """Projection tables in the store's SQLite file."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            *(s.format(t="", i="") for s in TABLES),
+        ]
+
+    def position(self) -> int:
+        """The last store position projected."""
+        return self.max_tracking_id(PROJECTION) or 0
+
+    @contextmanager
+    def writing(self, tracking: Tracking) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=True) as c:
+            # Take the write lock first (waiting for it), so later reads cannot go stale.
+            c.execute(
+                "UPDATE tracking SET notification_id = notification_id WHERE application_name = ?",
+                ("__migration__",),
+            )
+            yield _SQLiteTx(c)
+            self._insert_tracking(c, tracking)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=False) as c:
+            yield _SQLiteTx(c)
+
+
+class _PostgresTx:
+    def __init__(self, cursor: Any, schema: str) -> None:
+        self.c = cursor
+        self.prefix = SQL("{0}.").format(Identifier(schema)).as_string(None)
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s").format(t=self.prefix, i="")
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.c.execute(self._sql(sql), tuple(params))
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.c.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self.run(sql, params)
+        row = self.c.fetchone()
+        return None if row is None else tuple(row.values())
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.run(sql, params)
+        return [tuple(r.values()) for r in self.c.fetchall()]
+
+
+class PostgresProjectionRecorder(PostgresTrackingRecorder):
+    """Projection tables in the store's PostgreSQL schema."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        prefix = SQL("{0}.").format(Identifier(self.datastore.schema)).as_string(None)
+        for statement in TABLES:
+            self.sql_create_statements.append(SQL(statement.format(t=prefix, i="")))  # type: ignore[arg-type]
+
+    def position(self) -> int:
+        """The last store position projected."""
+        return self.max_tracking_id(PROJECTION) or 0
+
+    @contextmanager
+    def writing(self, tracking: Tracking) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=True) as curs:
+            # One projector at a time; a second waits, then finds the work done.
+            curs.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (self.datastore.schema + PROJECTION,)
+            )
+            yield _PostgresTx(curs, self.datastore.schema)
+            self._insert_tracking(curs, tracking)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=False) as curs:
+            yield _PostgresTx(curs, self.datastore.schema)
