@@ -91,8 +91,12 @@ def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
         )
         states = {str(r[0]): (int(r[1]), decode_state(str(r[2]))) for r in rows}
         places = evidence_places(tx, chunk, on.known_at)
+        known = {}
+        for entry, version in places:
+            known[entry] = max(known.get(entry, 0), version)
         for entry_id in chunk:
-            version, state = states.get(entry_id, (0, EntryState()))
+            state = states.get(entry_id, (0, EntryState()))[1]
+            version = known.get(entry_id, 0)
             officer = state.authorised_by
             if officer is not None and officer not in revoked_cache:
                 revoked_cache[officer] = revoked(tx, officer, on.at, on.known_at)

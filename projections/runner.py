@@ -72,6 +72,12 @@ def catch_up(app: StoreCore, limit: int | None = None) -> int:
     return done
 
 
+def rebuild(app: StoreCore) -> int:
+    """Empty the projection and project every event again; return how many were projected."""
+    projection_store(app).reset()
+    return catch_up(app)
+
+
 def project(app: StoreCore, tx: Tx, note: Notification) -> None:
     """Verify one event and apply it to the projection tables."""
     envelope = verified(app, tx, note)

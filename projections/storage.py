@@ -42,6 +42,18 @@ TABLES = [
 ]
 
 
+PROJECTION_TABLES = (
+    "wl_entry_facts",
+    "wl_entry_intervals",
+    "wl_entries",
+    "wl_policies",
+    "wl_revocations",
+    "wl_heads",
+    "wl_officers",
+    "wl_clock",
+)
+
+
 class Tx(Protocol):
     """A cursor inside one projection transaction."""
 
@@ -64,6 +76,8 @@ class ProjectionStore(Protocol):
 
     @contextmanager
     def reading(self) -> Iterator[Tx]: ...
+
+    def reset(self) -> None: ...
 
 
 class _SQLiteTx:
@@ -118,6 +132,13 @@ class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             yield _SQLiteTx(c)
 
+    def reset(self) -> None:
+        """Empty the projection and its tracking, so the next catch-up rebuilds it from scratch."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in PROJECTION_TABLES:
+                c.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (PROJECTION,))
+
 
 class _PostgresTx:
     def __init__(self, cursor: Any, schema: str) -> None:
@@ -170,3 +191,16 @@ class PostgresProjectionRecorder(PostgresTrackingRecorder):
     def reading(self) -> Iterator[Tx]:
         with self.datastore.transaction(commit=False) as curs:
             yield _PostgresTx(curs, self.datastore.schema)
+
+    def reset(self) -> None:
+        """Empty the projection and its tracking, so the next catch-up rebuilds it from scratch."""
+        schema = Identifier(self.datastore.schema)
+        with self.datastore.transaction(commit=True) as curs:
+            for table in PROJECTION_TABLES:
+                curs.execute(SQL("DELETE FROM {0}.{1}").format(schema, Identifier(table)))
+            curs.execute(
+                SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
+                    schema, Identifier(self.tracking_table_name)
+                ),
+                (PROJECTION,),
+            )
