@@ -19,6 +19,7 @@ from governance.errors import Failure, GovernanceError, IntegrityFailure, Invali
 from governance.export import export_bundle
 from governance.ledger import Ledger, open_checkpoint, read_log_key
 from governance.log_audit import LOG, Trusted
+from governance.permissions import Action
 
 app = typer.Typer(no_args_is_help=True, help="Verify the record and prove it was only appended to.")
 app.add_typer(witness.app, name="witness")
@@ -189,6 +190,7 @@ def export(
     """Write an offline bundle that 'python -m governance.verify DIR' checks with no store."""
     session = session_of(ctx)
     store = session.app()
+    store.authenticate(session.signer(), Action.EXPORT_RECORD)
     texts = []
     for path in checkpoint or []:
         try:

@@ -16,6 +16,7 @@ from governance import clock
 from governance.deployment import UseCase
 from governance.deployment_commands import describe
 from governance.errors import InvalidInput
+from governance.permissions import Action
 from governance.times import format_instant, parse_instant
 from governance.vocabulary import Category
 from projections.queries import candidates
@@ -152,7 +153,10 @@ def reconstruct_(
     output: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
 ) -> None:
     """Every entry the gate judged, as known then and as known now, side by side (legal)."""
-    result = reconstruct(session_of(ctx).app(), deployment_id(deployment))
+    session = session_of(ctx)
+    store = session.app()
+    store.authenticate(session.signer(), Action.RECONSTRUCT_DEPLOYMENT)
+    result = reconstruct(store, deployment_id(deployment))
     if not result.manifest_matches:
         note("[bold red]warning:[/] the compiled manifest does not match the record as known then")
     text = (

@@ -21,7 +21,7 @@ from governance import clock
 from governance.deployment import Deployment, UseCase, check_plan
 from governance.entry import Entry
 from governance.entry_commands import EntryCommands
-from governance.errors import InvalidInput, NotFound, PermissionDenied
+from governance.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from governance.facts import fold, resolve
 from governance.justification import Assessment, assess
 from governance.permissions import Action
@@ -125,9 +125,31 @@ class DeploymentCommands(EntryCommands):
         self.authenticate(signer, Action.RUN_DEPLOYMENT)
         deployment = self.deployment(deployment_id)
         now = clock.now()
+        self.check_still_justified(deployment, now)
         deployment.start(signer.officer_id, now, self.policy_at(now).document)
         self.record(deployment, signer=signer)
         return deployment
+
+    def check_still_justified(self, deployment: Deployment, now: datetime) -> None:
+        """Refuse to go live if any manifest entry is no longer justified now, as known now.
+
+        The gate judged entries at the planned start; a late start, an early start, or a fact
+        recorded since the compile (a removal, an overdue review) must not put anyone on a live
+        watchlist who is not justified at the moment it goes live.
+        """
+        if deployment.compilation is None:
+            return
+        position = self.position()
+        stale = []
+        for item in deployment.compilation["manifest"]:
+            judgement = self.judge(UUID(item["entry_id"]), now, position, deployment.categories)
+            if not judgement.assessment.justified:
+                stale.append(f"{item['entry_id']} ({', '.join(judgement.assessment.reasons)})")
+        if stale:
+            raise RuleViolation(
+                "compile: the watchlist is out of date; these entries are no longer justified at go-live, "
+                f"so compile it again: {'; '.join(stale)}"
+            )
 
     def end_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
         """Stop."""

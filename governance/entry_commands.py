@@ -50,7 +50,7 @@ class EntryCommands(PolicyCommands):
         self.authenticate(signer, Action.PROPOSE_ENTRY)
         now = clock.now()
         minor = check_proposal(proposal, now, self.policy_at(now).document)
-        entry_id = uuid4()
+        entry_id = self.new_entry_id()
         sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
         entry = Entry(
             id=entry_id,
@@ -230,6 +230,10 @@ class EntryCommands(PolicyCommands):
         """False once the entry's personal data has been erased (its data key destroyed)."""
         entry = self.entry(entry_id)
         return self.store_recorder.subject_key(str(entry.subject["key_ref"])) is not None
+
+    def new_entry_id(self) -> UUID:
+        """A fresh entry id (the subject is sealed to it before the entry exists)."""
+        return uuid4()
 
     def entry(self, entry_id: UUID) -> Entry:
         """A verified entry, or NotFound."""

@@ -109,7 +109,7 @@ def validation_lines(error: ValidationError) -> list[str]:
 
 def _friendly(message: str, kind: str) -> str:
     if kind == "extra_forbidden":
-        return "unknown field (not part of ENTRY.json)"
+        return "unknown field (not part of this document)"
     if kind == "missing":
         return "is required"
     if kind == "timezone_aware" or kind.startswith("datetime"):

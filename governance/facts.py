@@ -133,39 +133,64 @@ def fold(
     With ``at`` (and ``expire``), an entry whose ``expires_at`` has been reached is expired even
     before a sweep records it.
     """
-    state = EntryState()
-    evidence: dict[str, tuple[int, ...]] = {}
-    facts = list(resolved)
-    pending = [f.version for f in facts if f.kind == "Pending"]
-    proposal = next((f for f in facts if f.kind == "Proposed"), None)
-    if proposal is None or (at is not None and proposal.effective_at > at):
-        return replace(state, pending=tuple(pending))
-    # The proposal comes first even when a later-recorded fact is dated before it (a warrant
-    # executed before the entry was proposed still removes it); other facts go in time order.
-    for fact in [proposal, *(f for f in facts if f.kind not in ("Pending", "Proposed"))]:
-        if at is not None and fact.effective_at > at:
-            continue
-        state = _apply(state, fact, evidence)
-    if (
-        at is not None
-        and state.expires_at is not None
-        and at >= state.expires_at
-        and state.status
-        in (
-            Status.PROPOSED,
-            Status.ACTIVE,
-        )
-    ):
+    steps = timeline(resolved, at)
+    if not steps:
+        return EntryState(pending=_pending(resolved))
+    state = steps[-1][1]
+    lapsed = expire and at is not None and state.expires_at is not None and at >= state.expires_at
+    if lapsed and state.status in (Status.PROPOSED, Status.ACTIVE):
         state = replace(state, status=Status.EXPIRED)
-    return replace(state, pending=tuple(pending), evidence=MappingProxyType(evidence))
+    return state
 
 
-def _apply(state: EntryState, fact: Resolved, evidence: dict[str, tuple[int, ...]]) -> EntryState:
-    data, at = fact.data, fact.effective_at
-    if fact.kind == "Proposed":
+def timeline(
+    resolved: Iterable[Resolved], until: datetime | None = None
+) -> list[tuple[datetime, EntryState]]:
+    """The entry's state after each instant at which a fact takes effect, in one pass.
+
+    The proposal comes first even when a later-recorded fact is dated before it (a warrant executed
+    before the entry was proposed still removes it; such facts take effect at the proposal). Facts
+    effective at the same instant apply in the order recorded. Expiry is not derived here.
+    """
+    facts = list(resolved)
+    pending = tuple(f.version for f in facts if f.kind == "Pending")
+    proposal = next((f for f in facts if f.kind == "Proposed"), None)
+    if proposal is None or (until is not None and proposal.effective_at > until):
+        return []
+    work: dict[str, Any] = {
+        "pending": pending,
+        "extension_count": 0,
+        "vulnerable": False,
+        "minor": False,
+    }
+    evidence: dict[str, tuple[int, ...]] = {}
+    steps: list[tuple[datetime, EntryState]] = []
+    ordered = [proposal, *(f for f in facts if f.kind not in ("Pending", "Proposed"))]
+    for index, fact in enumerate(ordered):
+        if until is not None and fact.effective_at > until:
+            break
+        _apply(work, fact, evidence)
+        when = max(fact.effective_at, proposal.effective_at)
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        if (
+            following is None
+            or max(following.effective_at, proposal.effective_at) != when
+            or (until is not None and following.effective_at > until)
+        ):
+            steps.append((when, EntryState(**work, evidence=MappingProxyType(dict(evidence)))))
+    return steps
+
+
+def _pending(resolved: Iterable[Resolved]) -> tuple[int, ...]:
+    return tuple(f.version for f in resolved if f.kind == "Pending")
+
+
+def _apply(work: dict[str, Any], fact: Resolved, evidence: dict[str, tuple[int, ...]]) -> None:
+    """Apply one fact to the working state (a dict of EntryState fields)."""
+    data, at, kind = fact.data, fact.effective_at, fact.kind
+    if kind == "Proposed":
         evidence["proposed"] = fact.versions
-        return replace(
-            state,
+        work.update(
             status=Status.PROPOSED,
             category=Category(data["category"]),
             proposed_by=fact.actor,
@@ -177,55 +202,41 @@ def _apply(state: EntryState, fact: Resolved, evidence: dict[str, tuple[int, ...
             review_by=data["review_by"],
             expires_at=data["expires_at"],
         )
-    if fact.kind == "Authorised":
+    elif kind == "Authorised":
         evidence["authorised"] = fact.versions
-        status = Status.ACTIVE if state.status is Status.PROPOSED else state.status
-        return replace(
-            state,
-            status=status,
-            authorised_by=fact.actor,
-            authorised_rank=data.get("rank"),
-            authorised_at=at,
-        )
-    if fact.kind == "SourceVerified":
+        if work.get("status") is Status.PROPOSED:
+            work["status"] = Status.ACTIVE
+        work.update(authorised_by=fact.actor, authorised_rank=data.get("rank"), authorised_at=at)
+    elif kind == "SourceVerified":
         evidence["source"] = fact.versions
-        return replace(
-            state,
+        work.update(
             source_status=SourceStatus(data["status"]),
             source_verified_at=at,
             source_verified_by=fact.actor,
         )
-    if fact.kind == "Reviewed":
+    elif kind == "Reviewed":
         evidence["review"] = fact.versions
-        extended = state.expires_at is not None and data["expires_at"] > state.expires_at
-        state = replace(
-            state,
-            review_by=data["review_by"],
-            expires_at=data["expires_at"],
-            last_reviewed_at=at,
-            extension_count=state.extension_count + int(extended),
-        )
+        previous = work.get("expires_at")
+        if previous is not None and data["expires_at"] > previous:
+            work["extension_count"] += 1
+        work.update(review_by=data["review_by"], expires_at=data["expires_at"], last_reviewed_at=at)
         if data.get("outcome") == "remove":
-            return _removed(state, RemovalReason.NO_LONGER_NECESSARY, at, fact, evidence)
-        return state
-    if fact.kind == "Removed":
-        return _removed(state, RemovalReason(data["reason"]), at, fact, evidence)
-    if fact.kind == "Expired" and state.status in (Status.PROPOSED, Status.ACTIVE):
+            _remove(work, RemovalReason.NO_LONGER_NECESSARY, at, fact, evidence)
+    elif kind == "Removed":
+        _remove(work, RemovalReason(data["reason"]), at, fact, evidence)
+    elif kind == "Expired" and work.get("status") in (Status.PROPOSED, Status.ACTIVE):
         evidence["expired"] = fact.versions
-        return replace(state, status=Status.EXPIRED)
-    return state
+        work["status"] = Status.EXPIRED
 
 
-def _removed(
-    state: EntryState,
+def _remove(
+    work: dict[str, Any],
     reason: RemovalReason,
     at: datetime,
     fact: Resolved,
     evidence: dict[str, tuple[int, ...]],
-) -> EntryState:
-    if state.status is Status.REMOVED:
-        return state
+) -> None:
+    if work.get("status") is Status.REMOVED:
+        return
     evidence["removal"] = fact.versions
-    return replace(
-        state, status=Status.REMOVED, removal_reason=reason, removed_at=at, removed_by=fact.actor
-    )
+    work.update(status=Status.REMOVED, removal_reason=reason, removed_at=at, removed_by=fact.actor)

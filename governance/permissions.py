@@ -34,6 +34,8 @@ class Action(StrEnum):
     AUTHORISE_DEPLOYMENT = "authorise a deployment"
     COMPILE_DEPLOYMENT = "compile a deployment's watchlist"
     RUN_DEPLOYMENT = "start or end a deployment"
+    RECONSTRUCT_DEPLOYMENT = "reconstruct a deployment"
+    EXPORT_RECORD = "export the record"
 
 
 #: The roles allowed to take each action (any one suffices).
@@ -57,6 +59,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.AUTHORISE_DEPLOYMENT: frozenset({Role.AUTHORISER}),
     Action.COMPILE_DEPLOYMENT: frozenset({Role.CUSTODIAN}),
     Action.RUN_DEPLOYMENT: frozenset({Role.AUTHORISER}),
+    Action.RECONSTRUCT_DEPLOYMENT: frozenset({Role.LEGAL}),
+    Action.EXPORT_RECORD: frozenset({Role.LEGAL}),
 }
 
 #: The action each stored event type records.

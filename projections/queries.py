@@ -91,7 +91,7 @@ def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
         )
         states = {str(r[0]): (int(r[1]), decode_state(str(r[2]))) for r in rows}
         places = evidence_places(tx, chunk, on.known_at)
-        known = {}
+        known: dict[str, int] = {}
         for entry, version in places:
             known[entry] = max(known.get(entry, 0), version)
         for entry_id in chunk:

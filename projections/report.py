@@ -15,7 +15,7 @@ from projections.reconstruction import Reconstruction
 
 _ENV = Environment(
     loader=PackageLoader("projections", "templates"),
-    autoescape=select_autoescape(["html"]),
+    autoescape=select_autoescape(["html", "html.j2"], default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,

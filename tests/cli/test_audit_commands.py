@@ -129,7 +129,7 @@ class TestExport:
     def test_export_writes_a_bundle_without_personal_data_or_keys(
         self, store: Cli, active_entry: str, tmp_path: Path
     ) -> None:
-        store.ok("audit", "export", str(tmp_path / "bundle"))
+        store.ok("audit", "export", str(tmp_path / "bundle"), officer="LEGAL-5001")
         bundle = tmp_path / "bundle"
         names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
         assert {
@@ -157,6 +157,6 @@ class TestExport:
     def test_export_refuses_a_directory_that_is_not_empty(self, store: Cli, tmp_path: Path) -> None:
         (tmp_path / "full").mkdir()
         (tmp_path / "full" / "x").write_text("x")
-        result = store.run("audit", "export", str(tmp_path / "full"))
+        result = store.run("audit", "export", str(tmp_path / "full"), officer="LEGAL-5001")
         assert result.exit_code == 1
         assert "not empty" in result.stderr

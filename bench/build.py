@@ -1,0 +1,197 @@
+"""Building large stores through the real application, for the benchmarks.
+
+Entries are created and decided with the real aggregates, sealed, signed and recorded through
+``WatchlistApp`` (so every event goes through the signing event store and the Merkle recorder), in
+batches of many aggregates per transaction. Two worker processes build in parallel on one SQLite
+file. The clock is simulated: batch ``b`` happens ``b`` minutes after the start.
+
+    python -m bench.build OUT_DIR --entries 100000 --events-per-entry 10 --deployment 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from governance import clock, keys
+from governance.application import WatchlistApp
+from governance.entry import Entry
+from governance.entry_input import parse_proposal
+from governance.policy import DEFAULT
+from governance.sealing import MasterKey, seal
+from governance.settings import StoreSettings
+from governance.signing import Signer
+from governance.vocabulary import Rank, ReviewOutcome, Role, SourceStatus
+from tests.conftest import entry_document
+
+START = datetime(2026, 6, 1, tzinfo=UTC)
+BATCH = 250
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The officers the builder signs as (keys travel to workers as raw bytes)."""
+
+    custodian: bytes
+    authoriser: bytes
+    reviewer: bytes
+
+    def signer(self, officer_id: str, raw: bytes) -> Signer:
+        return Signer(officer_id, serialization.load_der_private_key(raw, None))  # type: ignore[arg-type]
+
+
+def raw(key: Any) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def found(settings: StoreSettings) -> Cast:
+    """Found the store and enrol the builder's officers."""
+    MasterKey.create(settings.master_key_path)
+    app = WatchlistApp(settings)
+    admin, log = Signer("ADMIN-01", keys.generate()), keys.generate()
+    with clock.frozen(START - timedelta(days=1)):
+        app.found(
+            "bench.example/watchlist",
+            "Admin",
+            Rank.INSPECTOR,
+            admin,
+            keys.public_b64(log.public_key()),
+        )
+        cast_keys = {}
+        for officer_id, rank, role in (
+            ("PC-1", Rank.CONSTABLE, Role.CUSTODIAN),
+            ("SUPT-1", Rank.SUPERINTENDENT, Role.AUTHORISER),
+            ("INSP-1", Rank.INSPECTOR, Role.REVIEWER),
+        ):
+            key = keys.generate()
+            app.enrol(
+                admin,
+                officer_id,
+                officer_id,
+                rank,
+                frozenset({role}),
+                keys.public_b64(key.public_key()),
+            )
+            cast_keys[officer_id] = raw(key)
+    (settings.home / "log-key.der").write_bytes(raw(log))
+    app.close()
+    return Cast(cast_keys["PC-1"], cast_keys["SUPT-1"], cast_keys["INSP-1"])
+
+
+def build_batch(
+    app: WatchlistApp, cast: Cast, batch: int, size: int, events_per_entry: int
+) -> list[str]:
+    """Create ``size`` entries with ``events_per_entry`` events each; record them in few transactions."""
+    custodian, authoriser = (
+        cast.signer("PC-1", cast.custodian),
+        cast.signer("SUPT-1", cast.authoriser),
+    )
+    reviewer = cast.signer("INSP-1", cast.reviewer)
+    officer = app.officer("SUPT-1")
+    at = START + timedelta(minutes=batch)
+    with clock.frozen(at):
+        proposal = parse_proposal(json.dumps(entry_document()))
+        entries = []
+        for _ in range(size):
+            entry_id = app.new_entry_id()
+            sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), app.master_key)
+            entry = Entry(
+                id=entry_id,
+                actor="PC-1",
+                effective_at=at,
+                subject=sealed.field,
+                category="wanted_on_warrant",
+                source_record_ref="W-1",
+                offence_ref=None,
+                objective=proposal.objective,
+                rationale=proposal.rationale,
+                image=proposal.image.model_dump(mode="json"),
+                vulnerable=False,
+                minor=False,
+                safeguarding_rationale=None,
+                review_by=at + timedelta(days=60),
+                expires_at=at + timedelta(days=180),
+            )
+            entries.append((entry, sealed))
+        app.record(
+            *(e for e, _ in entries),
+            signer=custodian,
+            subject_keys=[(s.key_ref, s.wrapped_key) for _, s in entries],
+        )
+        for entry, _ in entries:
+            entry.authorise(officer, "Necessary and proportionate.", at, DEFAULT)
+        app.record(*(e for e, _ in entries), signer=authoriser)
+        checks = max(0, events_per_entry - 3)
+        for step in range(checks):
+            for entry, _ in entries:
+                entry.verify_source(
+                    "PC-1", SourceStatus.LIVE, at + timedelta(seconds=step + 1), None
+                )
+            app.record(*(e for e, _ in entries), signer=custodian)
+        if events_per_entry >= 3:
+            for entry, _ in entries:
+                entry.review(
+                    "INSP-1", ReviewOutcome.RETAIN, "Still wanted.", None, None, at, DEFAULT
+                )
+            app.record(*(e for e, _ in entries), signer=reviewer)
+    return [str(e.id) for e, _ in entries]
+
+
+def _worker(args: tuple[str, Cast, list[int], int, int]) -> list[str]:
+    home, cast, batches, size, per_entry = args
+    app = WatchlistApp(StoreSettings(Path(home)))
+    ids = []
+    for batch in batches:
+        ids += build_batch(app, cast, batch, size, per_entry)
+    app.close()
+    return ids
+
+
+def build(home: Path, entries: int, events_per_entry: int, workers: int = 2) -> dict[str, Any]:
+    """Build a store of ``entries`` entries with ``events_per_entry`` events each."""
+    settings = StoreSettings(home)
+    home.mkdir(parents=True, exist_ok=True)
+    cast = found(settings)
+    batches = list(range((entries + BATCH - 1) // BATCH))
+    started = time.perf_counter()
+    chunks = [
+        (str(home), cast, batches[i::workers], BATCH, events_per_entry) for i in range(workers)
+    ]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        ids = [i for part in pool.map(_worker, chunks) for i in part]
+    seconds = time.perf_counter() - started
+    app = WatchlistApp(settings)
+    info = {
+        "entries": len(ids),
+        "events": app.position(),
+        "seconds": seconds,
+        "ids": ids,
+        "cast": cast,
+        "end": START + timedelta(minutes=len(batches)),
+    }
+    app.close()
+    return info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--events-per-entry", type=int, default=10)
+    args = parser.parse_args()
+    info = build(args.out, args.entries, args.events_per_entry)
+    print(f"{info['events']:,} events over {info['entries']:,} entries in {info['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
