@@ -141,7 +141,7 @@ def _settle(
 ) -> None:
     """Run the deferred signature checks and record the ones that fail."""
     chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    for offset, bad in zip(range(0, len(jobs), CHUNK), pool.map(_failing, chunks), strict=True):
+    for offset, bad in zip(range(0, len(jobs), CHUNK), pool.map(failing_jobs, chunks), strict=True):
         for index in bad:
             stream, version, position = places[offset + index]
             report.failures.append(Failure(stream, version, position, BAD_SIGNATURE))
@@ -149,6 +149,6 @@ def _settle(
     places.clear()
 
 
-def _failing(chunk: Sequence[SignatureJob]) -> list[int]:
+def failing_jobs(chunk: Sequence[SignatureJob]) -> list[int]:
     """Indexes of the jobs in ``chunk`` whose signatures do not verify (runs in a worker)."""
     return [i for i, job in enumerate(chunk) if not job.holds()]

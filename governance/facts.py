@@ -11,7 +11,7 @@ projection and the tests all share exactly this logic.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -83,7 +83,8 @@ class EntryState:
     removed_at: datetime | None = None
     removed_by: str | None = None
     pending: tuple[int, ...] = ()
-    evidence: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: Which fact versions each part of the state rests on, as sorted (name, versions) pairs.
+    evidence: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 def resolve(facts: Iterable[Fact], upto: int | None = None) -> list[Resolved]:
@@ -177,7 +178,7 @@ def timeline(
             or max(following.effective_at, proposal.effective_at) != when
             or (until is not None and following.effective_at > until)
         ):
-            steps.append((when, EntryState(**work, evidence=MappingProxyType(dict(evidence)))))
+            steps.append((when, EntryState(**work, evidence=tuple(sorted(evidence.items())))))
     return steps
 
 

@@ -98,19 +98,25 @@ def format_instant(value: datetime) -> str:
 
 
 def parse_formatted(text: str) -> datetime:
-    """Inverse of ``format_instant`` for trusted stored text."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Inverse of ``format_instant`` for trusted stored text (``...Z``, always UTC)."""
+    value = datetime.fromisoformat(text)
+    if value.utcoffset() != timedelta(0) or not text.endswith("Z"):
+        raise ValueError(f"not a stored UTC instant: {text!r}")
+    return value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_micros(value: datetime) -> int:
     """UTC microseconds since the Unix epoch: the integer form projections store."""
-    delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_micros(value: int) -> datetime:
     """Inverse of ``to_micros``."""
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def age_in_years(born: date, at: datetime) -> int:

@@ -147,7 +147,11 @@ class Verifier:
         self._known_max = 0
 
     def check_stream(
-        self, records: list[Record], prev: str = GENESIS_PREV, first_version: int = 1
+        self,
+        records: list[Record],
+        prev: str = GENESIS_PREV,
+        first_version: int = 1,
+        defer: list[SignatureJob] | None = None,
     ) -> list[Checked]:
         """Verify consecutive events of one stream from ``first_version``, chained from ``prev``."""
         checked = []
@@ -165,7 +169,7 @@ class Verifier:
             except EnvelopeError as error:
                 problems.append(str(error))
             else:
-                problems += self.check(record, envelope, prev)
+                problems += self.check(record, envelope, prev, defer)
             checked.append(Checked(record, envelope, tuple(problems)))
             prev = state_hash(record.stored.state)
             expected_version = record.stored.originator_version + 1

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from governance.facts import EntryState, Fact, fold, resolve
+from governance.facts import EntryState, Fact, resolve, timeline
 from governance.times import from_micros, to_micros
 from governance.vocabulary import Category, RemovalReason, SourceStatus, Status
 
@@ -37,38 +38,37 @@ _ENUMS: Mapping[str, Any] = {
 
 @dataclass(frozen=True)
 class Interval:
-    """The entry's state over [valid_from, valid_to) as known from one knowledge point."""
+    """The entry's state over [valid_from, valid_to), encoded, as known from one knowledge point."""
 
     valid_from: int
     valid_to: int
     state: str
+    decoded: EntryState = field(compare=False, repr=False)
 
 
 def intervals(facts: Sequence[Fact]) -> list[Interval]:
     """The valid-time pieces of an entry as its ``facts`` (all known) say."""
-    resolved = resolve(facts)
-    live = [r for r in resolved if r.kind != "Pending"]
-    proposal = next((r for r in live if r.kind == "Proposed"), None)
-    if proposal is None:
-        return []
-    start = to_micros(proposal.effective_at)
-    cuts = sorted({start, *(max(start, to_micros(r.effective_at)) for r in live)})
-    pieces = []
-    for index, cut in enumerate(cuts):
-        end = cuts[index + 1] if index + 1 < len(cuts) else OPEN
-        pieces.append(
-            Interval(cut, end, encode_state(fold(resolved, from_micros(cut), expire=False)))
+    steps = timeline(resolve(facts))
+    cuts = [to_micros(when) for when, _ in steps]
+    return [
+        Interval(
+            cut, cuts[index + 1] if index + 1 < len(cuts) else OPEN, encode_state(state), state
         )
-    return pieces
+        for index, (cut, (_, state)) in enumerate(zip(cuts, steps, strict=True))
+    ]
 
 
+_NAMES = tuple(f.name for f in fields(EntryState))
+
+
+@lru_cache(maxsize=1 << 16)
 def encode_state(state: EntryState) -> str:
     """Compact, deterministic JSON of a state (times as microseconds)."""
-    data: dict[str, Any] = {f.name: getattr(state, f.name) for f in fields(state)}
+    data: dict[str, Any] = {name: getattr(state, name) for name in _NAMES}
     for name in _TIMES:
         if data[name] is not None:
             data[name] = to_micros(data[name])
-    data["evidence"] = {k: list(v) for k, v in sorted(state.evidence.items())}
+    data["evidence"] = {k: list(v) for k, v in state.evidence}
     data["pending"] = list(state.pending)
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -82,7 +82,7 @@ def decode_state(text: str) -> EntryState:
     for name, kind in _ENUMS.items():
         if data[name] is not None:
             data[name] = kind(data[name])
-    data["evidence"] = {k: tuple(v) for k, v in data["evidence"].items()}
+    data["evidence"] = tuple(sorted((k, tuple(v)) for k, v in data["evidence"].items()))
     data["pending"] = tuple(data["pending"])
     return EntryState(**data)
 

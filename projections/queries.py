@@ -85,17 +85,17 @@ def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
         chunk = list(entry_ids[start : start + CHUNK])
         marks = ",".join("?" * len(chunk))
         rows = tx.all(  # only placeholders are interpolated
-            f"SELECT entry_id, version, state FROM {{t}}wl_entry_intervals WHERE entry_id IN ({marks}) "  # noqa: S608
+            f"SELECT entry_id, state FROM {{t}}wl_entry_intervals WHERE entry_id IN ({marks}) "  # noqa: S608
             "AND known_from <= ? AND known_to > ? AND valid_from <= ? AND valid_to > ?",
             (*chunk, on.known_at, on.known_at, to_micros(on.at), to_micros(on.at)),
         )
-        states = {str(r[0]): (int(r[1]), decode_state(str(r[2]))) for r in rows}
+        states = {str(r[0]): decode_state(str(r[1])) for r in rows}
         places = evidence_places(tx, chunk, on.known_at)
         known: dict[str, int] = {}
         for entry, version in places:
             known[entry] = max(known.get(entry, 0), version)
         for entry_id in chunk:
-            state = states.get(entry_id, (0, EntryState()))[1]
+            state = states.get(entry_id, EntryState())
             version = known.get(entry_id, 0)
             officer = state.authorised_by
             if officer is not None and officer not in revoked_cache:

@@ -4,23 +4,32 @@ Every event is verified (signature, chain, signer standing) before it is project
 stops the projection with an integrity failure rather than being skipped. Each batch is written in
 one transaction with its tracking position, so a crash loses nothing and repeats nothing, and a
 rebuild from an empty projection produces identical rows.
+
+Interval rows are bitemporal: a row holds while its (valid_from, valid_to, state) is unchanged, so
+a fact appended in time closes one row and opens two, rather than rewriting the entry's timeline.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
+from governance.audit import failing_jobs
 from governance.envelope import GENESIS_PREV, Envelope, state_hash
-from governance.errors import IntegrityFailure
-from governance.facts import Fact
+from governance.errors import Failure, IntegrityFailure
+from governance.facts import EntryState, Fact
 from governance.recorders import Record
 from governance.store import StoreCore
 from governance.times import from_micros, to_micros
-from projections.intervals import OPEN, decode_state, intervals
+from governance.verification import BAD_SIGNATURE, SignatureJob
+from projections.intervals import OPEN, intervals
 from projections.storage import (
     PROJECTION,
     PostgresProjectionRecorder,
@@ -29,11 +38,21 @@ from projections.storage import (
     Tx,
 )
 
-BATCH = 500
+BATCH = 1000
+#: Backlogs at least this long are verified on every core.
+PARALLEL_THRESHOLD = 5000
+CHUNK = 500
 ENTRY = "watchlist:Entry."
 _LEFT = {"removed": "removed_at", "expired": "expires_at"}
-
-
+_HEADER = (
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "effective_at",
+    "originator_topic",
+    "subject",
+)
 _STORES: WeakKeyDictionary[StoreCore, ProjectionStore] = WeakKeyDictionary()
 
 
@@ -52,20 +71,36 @@ def projection_store(app: StoreCore) -> ProjectionStore:
 
 
 def catch_up(app: StoreCore, limit: int | None = None) -> int:
-    """Project every event not yet projected (at most ``limit``); return how many were projected."""
+    """Project every event not yet projected (at most ``limit``); return how many were projected.
+
+    A long backlog has its signatures checked on every core; nothing is committed until they hold.
+    """
     store = projection_store(app)
+    backlog = app.position() - store.position()
+    if backlog < PARALLEL_THRESHOLD or (os.cpu_count() or 1) == 1:
+        return _catch_up(app, store, limit, None)
+    with ProcessPoolExecutor(mp_context=multiprocessing.get_context("fork")) as pool:
+        return _catch_up(app, store, limit, pool)
+
+
+def _catch_up(
+    app: StoreCore, store: ProjectionStore, limit: int | None, pool: ProcessPoolExecutor | None
+) -> int:
     done = 0
     while limit is None or done < limit:
         start = store.position() + 1
-        page = app.recorder.select_notifications(
-            start, BATCH if limit is None else min(BATCH, limit - done)
-        )
+        size = BATCH if limit is None else min(BATCH, limit - done)
+        page = app.recorder.select_notifications(start, size)
         if not page:
             return done
         try:
             with store.writing(Tracking(PROJECTION, page[-1].id)) as tx:
+                batch = Batch(app, tx, jobs=None if pool is None else [])
                 for note in page:
-                    project(app, tx, note)
+                    project(batch, note)
+                if pool is not None:
+                    batch.settle(pool)
+                batch.flush()
         except IntegrityError:
             continue  # another process projected this batch first; start again from its position
         done += len(page)
@@ -78,129 +113,206 @@ def rebuild(app: StoreCore) -> int:
     return catch_up(app)
 
 
-def project(app: StoreCore, tx: Tx, note: Notification) -> None:
-    """Verify one event and apply it to the projection tables."""
-    envelope = verified(app, tx, note)
-    tx.run("INSERT INTO {t}wl_clock VALUES (?, ?)", (note.id, to_micros(envelope.recorded_at)))
+@dataclass
+class Batch:
+    """What one projection transaction has read and will write, so each row is touched once."""
+
+    app: StoreCore
+    tx: Tx
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    open_rows: dict[str, dict[tuple[int, int, str], int]] = field(default_factory=dict)
+    closed: list[tuple[int, str, int, int]] = field(default_factory=list)
+    created: dict[tuple[str, int, int], list[Any]] = field(default_factory=dict)
+    current: dict[str, list[Any]] = field(default_factory=dict)
+    writes: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    jobs: list[SignatureJob] | None = None
+    places: list[Failure] = field(default_factory=list)
+
+    def settle(self, pool: ProcessPoolExecutor) -> None:
+        """Check the deferred signatures on every core; any failure aborts the whole batch."""
+        assert self.jobs is not None
+        starts = range(0, len(self.jobs), CHUNK)
+        chunks = [self.jobs[i : i + CHUNK] for i in starts]
+        bad = [
+            self.places[start + index]
+            for start, failing in zip(starts, pool.map(failing_jobs, chunks), strict=True)
+            for index in failing
+        ]
+        if bad:
+            raise IntegrityFailure(bad)
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.writes.setdefault(table, []).append(row)
+
+    def head(self, stream: str) -> tuple[int, str]:
+        if stream not in self.heads:
+            row = self.tx.one("SELECT version, hash FROM {t}wl_heads WHERE stream = ?", (stream,))
+            self.heads[stream] = (int(row[0]), str(row[1])) if row else (0, GENESIS_PREV)
+        return self.heads[stream]
+
+    def entry_facts(self, entry_id: str) -> list[Fact]:
+        if entry_id not in self.facts:
+            self.facts[entry_id] = [
+                Fact(int(v), str(k), from_micros(int(e)), str(a), decode(self.app, str(d)))
+                for v, k, e, a, d in self.tx.all(
+                    "SELECT version, kind, effective_at, actor, data FROM {t}wl_entry_facts "
+                    "WHERE entry_id = ? ORDER BY version",
+                    (entry_id,),
+                )
+            ]
+        return self.facts[entry_id]
+
+    def entry_rows(self, entry_id: str) -> dict[tuple[int, int, str], int]:
+        """The entry's open interval rows: (valid_from, valid_to, state) -> known_from."""
+        if entry_id not in self.open_rows:
+            self.open_rows[entry_id] = {
+                (int(f), int(t), str(s)): int(k)
+                for k, f, t, s in self.tx.all(
+                    "SELECT known_from, valid_from, valid_to, state FROM {t}wl_entry_intervals "
+                    "WHERE entry_id = ? AND known_to = ?",
+                    (entry_id, OPEN),
+                )
+            }
+        return self.open_rows[entry_id]
+
+    def flush(self) -> None:
+        """Write everything the batch produced."""
+        statements = {
+            "wl_heads": "INSERT INTO {t}wl_heads VALUES (?, ?, ?) "
+            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash",
+            "wl_clock": "INSERT INTO {t}wl_clock VALUES (?, ?)",
+            "wl_entry_facts": "INSERT INTO {t}wl_entry_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "wl_policies": "INSERT INTO {t}wl_policies VALUES (?, ?, ?, ?)",
+            "wl_officers": "INSERT INTO {t}wl_officers VALUES (?, ?)",
+            "wl_revocations": "INSERT INTO {t}wl_revocations VALUES (?, ?, ?)",
+        }
+        self.writes["wl_heads"] = [(s, v, h) for s, (v, h) in self.heads.items()]
+        for table, sql in statements.items():
+            if self.writes.get(table):
+                self.tx.many(sql, self.writes[table])
+        if self.closed:
+            self.tx.many(
+                "UPDATE {t}wl_entry_intervals SET known_to = ? "
+                "WHERE entry_id = ? AND known_from = ? AND valid_from = ?",
+                self.closed,
+            )
+        if self.created:
+            self.tx.many(
+                "INSERT INTO {t}wl_entry_intervals VALUES (?, ?, ?, ?, ?, ?)",
+                [(e, k, row[0], f, row[1], row[2]) for (e, k, f), row in self.created.items()],
+            )
+        if self.current:
+            self.tx.many(
+                "INSERT INTO {t}wl_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO UPDATE SET "
+                "status = excluded.status, category = excluded.category, review_by = excluded.review_by, "
+                "expires_at = excluded.expires_at, left_at = excluded.left_at, last_position = excluded.last_position, "
+                "version = excluded.version, state = excluded.state",
+                [(entry_id, *row) for entry_id, row in self.current.items()],
+            )
+
+
+def project(batch: Batch, note: Notification) -> None:
+    """Verify one event and apply it to the projection."""
+    envelope = verified(batch, note)
+    batch.add("wl_clock", (note.id, to_micros(envelope.recorded_at)))
     topic = note.topic
     if topic.startswith(ENTRY):
-        project_entry(app, tx, note, envelope)
+        project_entry(batch, note, envelope)
     elif topic == "watchlist:PolicyVersion.Published":
-        document = envelope.payload["document"]
-        tx.run(
-            "INSERT INTO {t}wl_policies VALUES (?, ?, ?, ?)",
-            (
-                envelope.payload["version"],
-                to_micros(envelope.effective_at),
-                note.id,
-                json.dumps(document, sort_keys=True),
-            ),
+        document = json.dumps(envelope.payload["document"], sort_keys=True)
+        batch.add(
+            "wl_policies",
+            (envelope.payload["version"], to_micros(envelope.effective_at), note.id, document),
         )
     elif topic == "watchlist:Officer.Enrolled":
-        tx.run(
-            "INSERT INTO {t}wl_officers VALUES (?, ?)",
-            (str(note.originator_id), envelope.payload["officer_id"]),
-        )
+        batch.add("wl_officers", (str(note.originator_id), envelope.payload["officer_id"]))
     elif topic == "watchlist:Officer.Revoked":
-        row = tx.one(
-            "SELECT officer_id FROM {t}wl_officers WHERE stream = ?", (str(note.originator_id),)
-        )
-        assert row is not None, "an officer is enrolled before being revoked"
-        tx.run(
-            "INSERT INTO {t}wl_revocations VALUES (?, ?, ?)",
-            (row[0], to_micros(envelope.effective_at), note.id),
-        )
+        officer_id = officer_of(batch, str(note.originator_id))
+        batch.add("wl_revocations", (officer_id, to_micros(envelope.effective_at), note.id))
 
 
-def verified(app: StoreCore, tx: Tx, note: Notification) -> Envelope:
+def officer_of(batch: Batch, stream: str) -> str:
+    """The officer id of an officer stream (enrolled earlier, possibly in this batch)."""
+    for row_stream, officer_id in batch.writes.get("wl_officers", []):
+        if row_stream == stream:
+            return str(officer_id)
+    row = batch.tx.one("SELECT officer_id FROM {t}wl_officers WHERE stream = ?", (stream,))
+    if row is None:
+        raise IntegrityFailure(f"officer stream {stream} was revoked without being enrolled")
+    return str(row[0])
+
+
+def verified(batch: Batch, note: Notification) -> Envelope:
     """The event's envelope, after every check the store makes on a read."""
     stream = str(note.originator_id)
-    head = tx.one("SELECT version, hash FROM {t}wl_heads WHERE stream = ?", (stream,))
-    version, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_PREV)
-    (checked,) = app.verifier.check_stream([Record(note.id, note)], prev, first_version=version + 1)
+    version, prev = batch.head(stream)
+    before = len(batch.jobs) if batch.jobs is not None else 0
+    (checked,) = batch.app.verifier.check_stream(
+        [Record(note.id, note)], prev, first_version=version + 1, defer=batch.jobs
+    )
     if not checked.valid or checked.envelope is None:
         raise IntegrityFailure(checked.failures())
-    tx.run(
-        "INSERT INTO {t}wl_heads VALUES (?, ?, ?) "
-        "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash",
-        (stream, note.originator_version, state_hash(note.state)),
-    )
+    if batch.jobs is not None and len(batch.jobs) > before:
+        batch.places.append(Failure(stream, note.originator_version, note.id, BAD_SIGNATURE))
+    batch.heads[stream] = (note.originator_version, state_hash(note.state))
     return checked.envelope
 
 
-def project_entry(app: StoreCore, tx: Tx, note: Notification, envelope: Envelope) -> None:
-    """Record the fact, then rewrite the entry's open intervals from this knowledge point on."""
-    entry_id = str(note.originator_id)
-    data = app.codec.event_state(envelope)
-    for key in (
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "actor",
-        "effective_at",
-        "originator_topic",
-        "subject",
-    ):
-        data.pop(key, None)
+def project_entry(batch: Batch, note: Notification, envelope: Envelope) -> None:
+    """Record the fact, then close and open interval rows from this knowledge point on."""
+    entry_id, position = str(note.originator_id), note.id
+    data = {k: v for k, v in batch.app.codec.event_state(envelope).items() if k not in _HEADER}
     kind = note.topic.rpartition(".")[2]
-    tx.run(
-        "INSERT INTO {t}wl_entry_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry_id,
-            note.originator_version,
-            note.id,
-            kind,
-            to_micros(envelope.effective_at),
-            to_micros(envelope.recorded_at),
-            envelope.actor,
-            encode(app, data),
-        ),
-    )
-    facts = [
-        Fact(version, kind_, from_micros(effective), actor, decode(app, text))
-        for version, kind_, effective, actor, text in tx.all(
-            "SELECT version, kind, effective_at, actor, data FROM {t}wl_entry_facts "
-            "WHERE entry_id = ? ORDER BY version",
-            (entry_id,),
-        )
-    ]
-    tx.run(
-        "UPDATE {t}wl_entry_intervals SET known_to = ? WHERE entry_id = ? AND known_to = ?",
-        (note.id, entry_id, OPEN),
-    )
-    pieces = intervals(facts)
-    tx.many(
-        "INSERT INTO {t}wl_entry_intervals VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (entry_id, note.id, OPEN, p.valid_from, p.valid_to, note.originator_version, p.state)
-            for p in pieces
-        ],
-    )
-    if pieces:
-        current = decode_state(pieces[-1].state)
-        status = current.status.value if current.status else "proposed"
-        left = getattr(current, _LEFT[status]) if status in _LEFT else None
-        proposed = tx.one(
+    batch.add("wl_entry_facts", (
+        entry_id, note.originator_version, position, kind, to_micros(envelope.effective_at),
+        to_micros(envelope.recorded_at), envelope.actor, encode(batch.app, data),
+    ))  # fmt: skip
+    facts = batch.entry_facts(entry_id)
+    facts.append(Fact(note.originator_version, kind, envelope.effective_at, envelope.actor, data))
+    timeline = intervals(facts)
+    pieces = {(p.valid_from, p.valid_to, p.state) for p in timeline}
+    rows = batch.entry_rows(entry_id)
+    for key in [k for k in rows if k not in pieces]:
+        known_from = rows.pop(key)
+        created = batch.created.get((entry_id, known_from, key[0]))
+        if created is not None:
+            created[0] = position
+        else:
+            batch.closed.append((position, entry_id, known_from, key[0]))
+    for key in pieces - rows.keys():
+        rows[key] = position
+        batch.created[(entry_id, position, key[0])] = [OPEN, key[1], key[2]]
+    if timeline:
+        last = timeline[-1]
+        update_current(batch, entry_id, position, note.originator_version, last.state, last.decoded)
+
+
+def update_current(
+    batch: Batch, entry_id: str, position: int, version: int, encoded: str, state: EntryState
+) -> None:
+    """The entry's row in the list of entries as they stand now."""
+    status = state.status.value if state.status else "proposed"
+    left = getattr(state, _LEFT[status]) if status in _LEFT else None
+    proposed = batch.current.get(entry_id)
+    if proposed is None:
+        row = batch.tx.one(
             "SELECT proposed_position FROM {t}wl_entries WHERE entry_id = ?", (entry_id,)
         )
-        tx.run(
-            "INSERT INTO {t}wl_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO UPDATE SET "
-            "status = excluded.status, category = excluded.category, review_by = excluded.review_by, "
-            "expires_at = excluded.expires_at, left_at = excluded.left_at, last_position = excluded.last_position, "
-            "version = excluded.version, state = excluded.state",
-            (
-                entry_id,
-                status,
-                current.category.value if current.category else "",
-                _micros(current.review_by),
-                _micros(current.expires_at),
-                _micros(left),
-                proposed[0] if proposed else note.id,
-                note.id,
-                note.originator_version,
-                pieces[-1].state,
-            ),
-        )
+        first = int(row[0]) if row else position
+    else:
+        first = int(proposed[5])
+    batch.current[entry_id] = [
+        status,
+        state.category.value if state.category else "",
+        _micros(state.review_by),
+        _micros(state.expires_at),
+        _micros(left),
+        first,
+        position,
+        version,
+        encoded,
+    ]
 
 
 def encode(app: StoreCore, data: dict[str, Any]) -> str:
@@ -209,6 +321,7 @@ def encode(app: StoreCore, data: dict[str, Any]) -> str:
 
 
 def decode(app: StoreCore, text: str) -> dict[str, Any]:
+    """Inverse of ``encode``."""
     decoded: dict[str, Any] = app.mapper.transcoder.decode(text.encode("utf-8"))
     return decoded
 

@@ -18,14 +18,16 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
+#: Bump when a projection table changes shape: the projection is then dropped and rebuilt.
+SCHEMA_VERSION = 2
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "
     "position BIGINT NOT NULL, kind TEXT NOT NULL, effective_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL, "
     "actor TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (entry_id, version))",
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_intervals (entry_id TEXT NOT NULL, known_from BIGINT NOT NULL, "
-    "known_to BIGINT NOT NULL, valid_from BIGINT NOT NULL, valid_to BIGINT NOT NULL, version INTEGER NOT NULL, "
-    "state TEXT NOT NULL, PRIMARY KEY (entry_id, known_from, valid_from))",
+    "known_to BIGINT NOT NULL, valid_from BIGINT NOT NULL, valid_to BIGINT NOT NULL, state TEXT NOT NULL, "
+    "PRIMARY KEY (entry_id, known_from, valid_from))",
     "CREATE INDEX IF NOT EXISTS {i}wl_entry_intervals_open ON {t}wl_entry_intervals (entry_id, known_to)",
     "CREATE TABLE IF NOT EXISTS {t}wl_entries (entry_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
     "category TEXT NOT NULL, review_by BIGINT, expires_at BIGINT, left_at BIGINT, proposed_position BIGINT NOT NULL, "
@@ -41,6 +43,8 @@ TABLES = [
     "CREATE INDEX IF NOT EXISTS {i}wl_clock_recorded ON {t}wl_clock (recorded_at, position)",
 ]
 
+
+META = "CREATE TABLE IF NOT EXISTS {t}wl_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 PROJECTION_TABLES = (
     "wl_entry_facts",
@@ -112,6 +116,27 @@ class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
             *(s.format(t="", i="") for s in TABLES),
         ]
 
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(META.format(t=""))
+            c.execute("SELECT value FROM wl_meta WHERE name = 'schema'")
+            row = c.fetchone()
+            if row is None or int(row[0]) != SCHEMA_VERSION:
+                for table in PROJECTION_TABLES:
+                    c.execute(f"DROP TABLE IF EXISTS {table}")
+                c.execute(
+                    "INSERT INTO wl_meta VALUES ('schema', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (str(SCHEMA_VERSION),),
+                )
+                if self._has_tracking(c):
+                    c.execute("DELETE FROM tracking WHERE application_name = ?", (PROJECTION,))
+        super().create_table()
+
+    @staticmethod
+    def _has_tracking(c: Any) -> bool:
+        c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'tracking'")
+        return c.fetchone() is not None
+
     def position(self) -> int:
         """The last store position projected."""
         return self.max_tracking_id(PROJECTION) or 0
@@ -172,6 +197,38 @@ class PostgresProjectionRecorder(PostgresTrackingRecorder):
         prefix = SQL("{0}.").format(Identifier(self.datastore.schema)).as_string(None)
         for statement in TABLES:
             self.sql_create_statements.append(SQL(statement.format(t=prefix, i="")))  # type: ignore[arg-type]
+
+    def create_table(self) -> None:
+        schema = Identifier(self.datastore.schema)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL(META.format(t="{0}.")).format(schema))
+            curs.execute(SQL("SELECT value FROM {0}.wl_meta WHERE name = 'schema'").format(schema))
+            row = curs.fetchone()
+            if row is None or int(row["value"]) != SCHEMA_VERSION:
+                for table in PROJECTION_TABLES:
+                    curs.execute(
+                        SQL("DROP TABLE IF EXISTS {0}.{1}").format(schema, Identifier(table))
+                    )
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {0}.wl_meta VALUES ('schema', %s) "
+                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                    ).format(schema),
+                    (str(SCHEMA_VERSION),),
+                )
+                curs.execute(
+                    SQL("SELECT to_regclass(%s) AS t"),
+                    (f"{self.datastore.schema}.{self.tracking_table_name}",),
+                )
+                exists = curs.fetchone()
+                if exists and exists["t"] is not None:
+                    curs.execute(
+                        SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
+                            schema, Identifier(self.tracking_table_name)
+                        ),
+                        (PROJECTION,),
+                    )
+        super().create_table()
 
     def position(self) -> int:
         """The last store position projected."""

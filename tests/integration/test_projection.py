@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from governance import clock
+from governance.errors import IntegrityFailure
 from governance.vocabulary import RemovalReason, SourceStatus
 from projections import runner
 from projections.queries import inclusion
@@ -76,11 +77,11 @@ class TestCatchingUp:
         real = runner.project
         calls = {"n": 0}
 
-        def crashing(app: Any, tx: Any, note: Any) -> None:
+        def crashing(batch: Any, note: Any) -> None:
             calls["n"] += 1
             if calls["n"] == 9:
                 raise RuntimeError("power cut")
-            real(app, tx, note)
+            real(batch, note)
 
         monkeypatch.setattr(runner, "project", crashing)
         with pytest.raises(RuntimeError, match="power cut"):
@@ -133,3 +134,36 @@ class TestKnowledgePosition:
         after = [inclusion(world.app, e.id, at, basis)[1] for e in entries]
         assert [v.assessment for v in after] == [v.assessment for v in before]
         assert not inclusion(world.app, entries[2].id, at, None)[1].assessment.listed
+
+
+class TestParallelVerification:
+    def test_signatures_checked_on_every_core_give_the_same_rows(
+        self, sqlite_world: World, frozen: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        history(sqlite_world, frozen)
+        catch_up(sqlite_world.app)
+        serial = rows(sqlite_world)
+        monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+        rebuild(sqlite_world.app)
+        assert rows(sqlite_world) == serial
+
+    def test_a_forged_signature_stops_the_projection_and_commits_nothing(
+        self, sqlite_world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import sqlite3
+
+        entry = sqlite_world.active()
+        with sqlite3.connect(sqlite_world.settings.sqlite_path) as conn:
+            position, state = conn.execute(
+                "SELECT rowid, state FROM stored_events WHERE originator_id = ? AND originator_version = 2",
+                (entry.id.hex,),
+            ).fetchone()
+            conn.execute(
+                "UPDATE stored_events SET state = ? WHERE rowid = ?",
+                (state.replace(b"Necessary", b"necessary"), position),
+            )
+        monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+        with pytest.raises(IntegrityFailure) as raised:
+            catch_up(sqlite_world.app)
+        assert {f.position for f in raised.value.failures} == {position}
+        assert projection_store(sqlite_world.app).position() == 0

@@ -93,7 +93,7 @@ class TestCorrections:
         assert state(facts, at, upto=2).status is Status.REMOVED
         assert state(facts, at, upto=3).status is Status.PROPOSED
         assert state(facts, at, upto=4).status is Status.REMOVED
-        assert state(facts, at, upto=4).evidence["removal"] == (2, 3, 4)
+        assert dict(state(facts, at, upto=4).evidence)["removal"] == (2, 3, 4)
 
     def test_a_correction_can_change_a_value_as_well_as_the_time(self) -> None:
         facts = [proposed(), fact(2, "Removed", T0, reason="case_closed"),
