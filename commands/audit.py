@@ -55,14 +55,24 @@ def verify(
     trusted: Annotated[
         list[Path] | None, typer.Option("--trusted", help="A checkpoint you hold; repeatable.")
     ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            help="Only check what was appended after this trusted checkpoint (incremental)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Check every event, the Merkle log and every trusted checkpoint. Exit 3 on any failure."""
     store = session_of(ctx).app()
-    held, bad = trusted_checkpoints(Ledger(store), trusted or [])
-    report = verify_store(store, held)
+    ledger = Ledger(store)
+    held, bad = trusted_checkpoints(ledger, trusted or [])
+    start, bad_start = trusted_checkpoints(ledger, [since] if since else [])
+    if bad_start:
+        raise IntegrityFailure(bad_start)
+    report = verify_store(store, held, since=start[0] if start else None)
     report.failures = bad + report.failures
-    if trusted:
+    if trusted and not since:
         report.trusted_size = max((t.checkpoint.size for t in held), default=0)
     render(report, as_json)
     if not report.ok:

@@ -34,17 +34,53 @@ class Trusted:
 class LogAudit:
     """Recomputes the log from events in store order and compares it with what is stored."""
 
-    def __init__(self, reader: TreeReader, stored_size: int, trusted: list[Trusted]) -> None:
+    def __init__(
+        self,
+        reader: TreeReader,
+        stored_size: int,
+        trusted: list[Trusted],
+        since: Trusted | None = None,
+    ) -> None:
         self.reader = reader
         self.stored_size = stored_size
-        self.frontier = merkle.Frontier()
         self.trusted = sorted(trusted, key=lambda t: t.checkpoint.size)
         self.failures: list[Failure] = []
-        self._stored = self._stored_leaves()
+        self.frontier = merkle.Frontier()
+        if since is not None:
+            self.frontier = self._resume(since)
+            self.trusted = [t for t in self.trusted if t.checkpoint.size > since.checkpoint.size]
+        self._stored = self._stored_leaves(self.frontier.size)
         self._next = next(self._stored, None)
 
-    def _stored_leaves(self) -> Iterator[tuple[int, int, bytes]]:
-        start = 0
+    def _resume(self, since: Trusted) -> merkle.Frontier:
+        """Start from a trusted checkpoint: its subtrees must be stored and fold to its root."""
+        size = since.checkpoint.size
+        try:
+            frontier = (
+                merkle.Frontier.of_stored(size, self.reader.node)
+                if size <= self.stored_size
+                else None
+            )
+        except KeyError:
+            frontier = None
+        if frontier is None or frontier.root() != since.checkpoint.root:
+            self.failures.append(
+                Failure(
+                    LOG,
+                    None,
+                    None,
+                    f"the stored log does not extend trusted checkpoint {since.label}: "
+                    "history was rewritten, forked or rolled back",
+                )
+            )
+            return merkle.Frontier()
+        return frontier
+
+    def first_position(self) -> int | None:
+        """The store position of the first leaf still to check (None: nothing left)."""
+        return None if self._next is None else self._next[1]
+
+    def _stored_leaves(self, start: int) -> Iterator[tuple[int, int, bytes]]:
         while True:
             page = self.reader.leaves(start, PAGE)
             yield from page

@@ -278,6 +278,18 @@ class Frontier:
         self.size = 0
         self._stack: list[tuple[int, bytes]] = []
 
+    @classmethod
+    def of_stored(cls, size: int, get_node: NodeReader) -> Frontier:
+        """The frontier of the first ``size`` leaves, read from stored perfect subtrees (O(log n))."""
+        frontier = cls()
+        offset = 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                frontier._stack.append((level, get_node(level, offset >> level)))
+                offset += 1 << level
+        frontier.size = size
+        return frontier
+
     def append(self, leaf: bytes) -> None:
         """Append a leaf hash."""
         level, current = 0, leaf

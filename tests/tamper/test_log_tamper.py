@@ -297,3 +297,44 @@ class TestWitness:
                 state, bigger_fork, Ledger(log.app).consistency(8, 9).proof, "pw", 1_800_000_004
             )
         assert witness.WitnessState.load(state).size == 8
+
+
+class TestIncrementalVerification:
+    def since(self, log: Log, text: str) -> Trusted:
+        return log.trusted(text)[0]
+
+    def test_only_events_after_a_trusted_checkpoint_are_checked_and_the_tree_is_whole(self, log: Log) -> None:
+        held = log.checkpoint()
+        log.add_entries(3)
+        app = WatchlistApp(log.settings)
+        report = verify_store(app, since=self.since(log, held))
+        app.close()
+        assert report.ok, report.failures
+        assert (report.events, report.tree_size, report.trusted_size) == (3, 10, 7)
+        assert report.root == Ledger(log.app).root()
+
+    def test_nothing_new_since_the_checkpoint_is_ok_with_no_events(self, log: Log) -> None:
+        held = log.checkpoint()
+        app = WatchlistApp(log.settings)
+        report = verify_store(app, since=self.since(log, held))
+        app.close()
+        assert report.ok
+        assert (report.events, report.tree_size) == (0, 7)
+
+    def test_a_bad_event_after_the_checkpoint_is_caught(self, log: Log) -> None:
+        held = log.checkpoint()
+        log.add_entries(2)
+        position, *_, state = log.rows()[-1]
+        log.sql("UPDATE stored_events SET state=? WHERE rowid=?", state.replace(b"custody", b"Custody"), position)
+        report = WatchlistApp(log.settings)
+        result = verify_store(report, since=self.since(log, held))
+        report.close()
+        assert {f.position for f in result.failures if f.position} == {position}
+
+    def test_a_history_rewritten_before_the_checkpoint_is_caught_without_rereading_it(self, log: Log) -> None:
+        held = log.checkpoint()
+        log.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 0", b"\x00" * 32)
+        app = WatchlistApp(log.settings)
+        report = verify_store(app, since=self.since(log, held))
+        app.close()
+        assert any("does not extend trusted checkpoint" in f.problem for f in report.failures)
