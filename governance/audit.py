@@ -1,38 +1,48 @@
 """Full verification of a store: every event, in store order.
 
 Checks each event's envelope, stream placement, version sequence, hash chain, sealed hashes and
-signer standing at its position (``governance.verification``). The Ed25519 checks, the bulk of the
-work, run in parallel on every core for large stores. Every failure is reported with its stream,
-version and position; verification never stops at the first or skips one silently.
+signer standing at its position (``governance.verification``), the Merkle log, and any trusted
+checkpoints (``governance.log_audit``). On a large store the per-event checks run in worker
+processes on every core while this process keeps the order-dependent ones (chains, versions,
+clock order, leaves). Every failure is reported with its stream, version and position;
+verification never stops at the first or skips one silently.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import StoredEvent
 
 from governance import merkle
+from governance.application import WatchlistApp
 from governance.envelope import GENESIS_PREV, EnvelopeError, state_hash
 from governance.errors import Failure, IntegrityFailure
+from governance.leaves import leaf_data
 from governance.log_audit import LogAudit, Trusted
-from governance.recorders import Record
+from governance.recorders import Record, Row
+from governance.settings import StoreSettings
 from governance.store import StoreCore
-from governance.verification import BAD_SIGNATURE, SignatureJob
+from governance.times import parse_formatted
+from governance.verification import SignatureJob
 
-PAGE = 1000
-#: Below this many events, signatures are checked in-process (a pool costs more than it saves).
+#: Below this many events, everything is checked in-process (a pool costs more than it saves).
 PARALLEL_THRESHOLD = 5000
-BATCH = 20_000
 CHUNK = 1000
 #: Writers' clocks may disagree a little; more than this backwards is reported as backdating.
 CLOCK_TOLERANCE = timedelta(minutes=5)
+
+#: One event's order-independent result: problems, the statement's prev link, its recorded_at,
+#: the hash of its stored bytes (the next event's chain link) and its Merkle leaf hash.
+Result = tuple[list[str], str | None, str | None, str, bytes]
 
 
 @dataclass
@@ -67,77 +77,110 @@ def verify_store(
     log must extend that checkpoint, and every later event must verify. The cost then grows with
     the number of new events, plus a logarithmic term.
     """
-    total = app.position()
     workers = workers or os.cpu_count() or 1
-    if total < PARALLEL_THRESHOLD or workers == 1:
-        return _scan(app, None, trusted, since)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return _scan(app, pool, trusted, since)
+    if app.position() < PARALLEL_THRESHOLD or workers == 1:
+        return _scan(app, trusted, since, None)
+    # Workers open their own connections; a PostgreSQL client's pool threads must not be forked.
+    context = multiprocessing.get_context("fork" if app.settings.backend == "sqlite" else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_open, initargs=(app.settings,)
+    ) as pool:
+        return _scan(app, trusted, since, pool, workers)
 
 
 def _scan(
     app: StoreCore,
-    pool: ProcessPoolExecutor | None,
     trusted: Sequence[Trusted],
     since: Trusted | None,
+    pool: ProcessPoolExecutor | None,
+    workers: int = 1,
 ) -> AuditReport:
     report = AuditReport()
     held = [*trusted, *([since] if since else [])]
     if held:
         report.trusted_size = max(t.checkpoint.size for t in held)
-    log = LogAudit(
-        app.store_recorder.tree_nodes(), app.store_recorder.tree_size(), list(trusted), since
-    )
-    latest: datetime | None = None
-    heads: dict[UUID, tuple[int, str]] = {}
-    jobs: list[SignatureJob] = []
-    places: list[tuple[str, int, int]] = []
-    start = 1 if since is None else log.first_position()
-    for note in _notifications(app, start):
-        report.events += 1
-        stream = UUID(str(note.originator_id))
-        if stream not in heads and since is not None:
-            heads[stream] = _head_before(app, stream, note.originator_version)
-        version, prev = heads.get(stream, (0, GENESIS_PREV))
-        problems = []
-        if note.originator_version != version + 1:
-            problems.append(
-                f"version {version + 1} is missing from the stream (found "
-                f"{note.originator_version} next): an event was deleted or moved"
-            )
-        try:
-            envelope = app.codec.decode(note.state)
-        except EnvelopeError as error:
-            problems.append(str(error))
-        else:
-            before = len(jobs)
-            try:
-                problems += app.verifier.check(
-                    Record(note.id, note), envelope, prev, None if pool is None else jobs
-                )
-            except IntegrityFailure as error:
-                problems += [f.problem for f in error.failures] or [error.message]
-            if len(jobs) > before:
-                places.append((str(stream), note.originator_version, note.id))
-            if latest and envelope.recorded_at < latest - CLOCK_TOLERANCE:
-                problems.append(
-                    "recorded_at is earlier than an event stored before it: a backdated insert"
-                )
-            latest = max(latest or envelope.recorded_at, envelope.recorded_at)
-        problems += log.add(note.id, note)
-        report.failures += [
-            Failure(str(stream), note.originator_version, note.id, p) for p in problems
-        ]
-        heads[stream] = (note.originator_version, state_hash(note.state))
-        if pool is not None and len(jobs) >= BATCH:
-            _settle(pool, jobs, places, report)
-    if pool is not None and jobs:
-        _settle(pool, jobs, places, report)
+    recorder = app.store_recorder
+    log = LogAudit(recorder.tree_nodes(), recorder.tree_size(), list(trusted), since)
+    order = _Order(app, log, report, since is not None)
+    chunks = _chunks(app, 1 if since is None else log.first_position())
+    if pool is None:
+        for chunk in chunks:
+            order.apply(chunk, [check_row(app, row) for row in chunk])
+    else:
+        in_flight: deque[tuple[list[Row], Future[list[Result]]]] = deque()
+        for chunk in chunks:
+            in_flight.append((chunk, pool.submit(_check_chunk, chunk)))
+            if len(in_flight) > 4 * workers:  # bounded prefetch keeps memory flat
+                done, results = in_flight.popleft()
+                order.apply(done, results.result())
+        while in_flight:
+            done, results = in_flight.popleft()
+            order.apply(done, results.result())
     report.failures += log.finish()
     report.tree_size, report.root = log.frontier.size, log.frontier.root()
     report.failures.sort(key=lambda f: (f.position or 0, f.problem))
     return report
+
+
+def check_row(app: StoreCore, row: Row) -> Result:
+    """Every order-independent check of one event, and the hashes the ordered checks need."""
+    position, stream, version, topic, state = row
+    hashes = state_hash(state), merkle.leaf_hash(leaf_data(stream, version, topic, state))
+    try:
+        envelope = app.codec.decode(state, typed=False)
+    except EnvelopeError as error:
+        return [str(error)], None, None, *hashes
+    stored = StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=state)
+    try:
+        problems = app.verifier.check(Record(position, stored), envelope, None)
+    except IntegrityFailure as error:
+        problems = [f.problem for f in error.failures] or [error.message]
+    return problems, envelope.prev, envelope.statement.get("recorded_at"), *hashes
+
+
+class _Order:
+    """The checks that need store order: versions, hash chains, clock order, and the Merkle log."""
+
+    def __init__(
+        self, app: StoreCore, log: LogAudit, report: AuditReport, incremental: bool
+    ) -> None:
+        self.app, self.log, self.report, self.incremental = app, log, report, incremental
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.latest: datetime | None = None
+
+    def apply(self, chunk: list[Row], results: list[Result]) -> None:
+        for (position, stream, version, _, _), (problems, prev, recorded, digest, leaf) in zip(
+            chunk, results, strict=True
+        ):
+            self.report.events += 1
+            if stream not in self.heads and self.incremental:
+                self.heads[stream] = _head_before(self.app, UUID(stream), version)
+            last, expected = self.heads.get(stream, (0, GENESIS_PREV))
+            found = list(problems)
+            if version != last + 1:
+                found.insert(0, f"version {last + 1} is missing from the stream (found "
+                                f"{version} next): an event was deleted or moved")  # fmt: skip
+            if prev is not None and prev != expected:
+                found.append("hash chain broken: the previous-event hash does not match the stream")
+            found += self._clock(recorded)
+            found += self.log.add(position, leaf)
+            self.report.failures += [Failure(stream, version, position, p) for p in found]
+            self.heads[stream] = (version, digest)
+
+    def _clock(self, recorded: str | None) -> list[str]:
+        if recorded is None:
+            return []
+        try:
+            at = parse_formatted(recorded)
+        except ValueError:
+            return ["recorded_at is not a UTC instant"]
+        late = self.latest is not None and at < self.latest - CLOCK_TOLERANCE
+        self.latest = max(self.latest or at, at)
+        return (
+            ["recorded_at is earlier than an event stored before it: a backdated insert"]
+            if late
+            else []
+        )
 
 
 def _head_before(app: StoreCore, stream: UUID, version: int) -> tuple[int, str]:
@@ -148,31 +191,27 @@ def _head_before(app: StoreCore, stream: UUID, version: int) -> tuple[int, str]:
     return (version - 1, state_hash(rows[0].stored.state)) if rows else (0, GENESIS_PREV)
 
 
-def _notifications(app: StoreCore, start: int | None = 1) -> Iterator[Notification]:
-    if start is None:
-        return
-    while True:
-        page = app.recorder.select_notifications(start, PAGE)
-        yield from page
-        if len(page) < PAGE:
-            return
-        start = page[-1].id + 1
+def _chunks(app: StoreCore, start: int | None) -> Iterator[list[Row]]:
+    while start is not None:
+        page = app.store_recorder.select_rows(start, CHUNK)
+        if page:
+            yield page
+        start = page[-1][0] + 1 if len(page) == CHUNK else None
 
 
-def _settle(
-    pool: ProcessPoolExecutor,
-    jobs: list[SignatureJob],
-    places: list[tuple[str, int, int]],
-    report: AuditReport,
-) -> None:
-    """Run the deferred signature checks and record the ones that fail."""
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    for offset, bad in zip(range(0, len(jobs), CHUNK), pool.map(failing_jobs, chunks), strict=True):
-        for index in bad:
-            stream, version, position = places[offset + index]
-            report.failures.append(Failure(stream, version, position, BAD_SIGNATURE))
-    jobs.clear()
-    places.clear()
+# -- worker processes --------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _open(settings: StoreSettings) -> None:
+    """Pool initializer: each worker opens its own connection to the store (never share across fork)."""
+    _WORKER["app"] = WatchlistApp(settings)
+
+
+def _check_chunk(rows: list[Row]) -> list[Result]:
+    app = _WORKER["app"]
+    return [check_row(app, row) for row in rows]
 
 
 def failing_jobs(chunk: Sequence[SignatureJob]) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -48,8 +49,9 @@ def key_id(public_key_b64: str) -> str:
     return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:16]
 
 
+@lru_cache(maxsize=4096)
 def load_public_b64(text: str) -> Ed25519PublicKey:
-    """Parse a stored base64 public key."""
+    """Parse a stored base64 public key (cached: the same few keys sign most events)."""
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
 
 

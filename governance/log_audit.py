@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from eventsourcing.persistence import StoredEvent
-
 from governance import merkle
 from governance.errors import Failure
-from governance.leaves import event_leaf_hash
 from governance.notes import Checkpoint
 from governance.recorders import TreeReader
 
@@ -88,13 +85,12 @@ class LogAudit:
                 return
             start = page[-1][0] + 1
 
-    def add(self, position: int, stored: StoredEvent) -> list[str]:
-        """Append one event's recomputed leaf; return problems with its stored leaf."""
+    def add(self, position: int, leaf: bytes) -> list[str]:
+        """Append one event's recomputed leaf hash; return problems with its stored leaf."""
         problems = []
         while self._next is not None and self._next[1] < position:
             self._deleted(self._next)
             self._next = next(self._stored, None)
-        leaf = event_leaf_hash(stored)
         if self._next is None or self._next[1] > position:
             problems.append(
                 "event has no leaf in the Merkle log: it was inserted behind the store's back"

@@ -26,6 +26,9 @@ from psycopg.sql import SQL, Identifier
 
 from governance.leaves import append_leaves, event_leaf_hash
 
+#: A stored event as plain values: (position, stream id text, version, topic, state).
+Row = tuple[int, str, int, str, bytes]
+
 
 @dataclass(frozen=True)
 class Record:
@@ -47,6 +50,8 @@ class WatchlistRecorder(Protocol):
     def tree_size(self) -> int: ...
 
     def tree_nodes(self) -> TreeReader: ...
+
+    def select_rows(self, start: int, limit: int) -> list[Row]: ...
 
 
 class TreeReader(Protocol):
@@ -118,6 +123,16 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         )
         c.executemany("INSERT INTO merkle_leaves VALUES (?, ?, ?)", leaf_rows)
         c.executemany("INSERT INTO merkle_nodes VALUES (?, ?, ?)", node_rows)
+
+    def select_rows(self, start: int, limit: int) -> list[Row]:
+        """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
+                "WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+                (start, limit),
+            )
+            return [(r[0], _hyphenate(r[1]), r[2], r[3], r[4]) for r in c.fetchall()]
 
     def tree_size(self) -> int:
         """Number of leaves in the Merkle log."""
@@ -246,6 +261,25 @@ class PostgresRecorder(PostgresApplicationRecorder):
         curs.executemany(
             SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.nodes_table), node_rows
         )
+
+    def select_rows(self, start: int, limit: int) -> list[Row]:
+        """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
+        statement = SQL(
+            "SELECT notification_id, originator_id::text AS stream, originator_version, topic, state "
+            "FROM {0}.{1} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (start, limit))
+            return [
+                (
+                    r["notification_id"],
+                    r["stream"],
+                    r["originator_version"],
+                    r["topic"],
+                    bytes(r["state"]),
+                )
+                for r in curs.fetchall()
+            ]
 
     def tree_size(self) -> int:
         """Number of leaves in the Merkle log."""
@@ -376,6 +410,13 @@ class PostgresTreeReader:
                 (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
                 for r in curs.fetchall()
             ]
+
+
+def _hyphenate(stream: str) -> str:
+    """The canonical text of a UUID stored as 32 hex digits."""
+    if len(stream) != 32:
+        return stream
+    return f"{stream[:8]}-{stream[8:12]}-{stream[12:16]}-{stream[16:20]}-{stream[20:]}"
 
 
 def as_watchlist_recorder(recorder: ApplicationRecorder) -> WatchlistRecorder:

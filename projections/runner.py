@@ -79,7 +79,8 @@ def catch_up(app: StoreCore, limit: int | None = None) -> int:
     backlog = app.position() - store.position()
     if backlog < PARALLEL_THRESHOLD or (os.cpu_count() or 1) == 1:
         return _catch_up(app, store, limit, None)
-    with ProcessPoolExecutor(mp_context=multiprocessing.get_context("fork")) as pool:
+    method = "fork" if app.settings.backend == "sqlite" else "spawn"
+    with ProcessPoolExecutor(mp_context=multiprocessing.get_context(method)) as pool:
         return _catch_up(app, store, limit, pool)
 
 
