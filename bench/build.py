@@ -84,6 +84,9 @@ def found(settings: StoreSettings) -> Cast:
             )
             cast_keys[officer_id] = raw(key)
     (settings.home / "log-key.der").write_bytes(raw(log))
+    (settings.home / "ADMIN-01.der").write_bytes(raw(admin._key))
+    for officer_id, key in cast_keys.items():
+        (settings.home / f"{officer_id}.der").write_bytes(key)
     app.close()
     return Cast(cast_keys["PC-1"], cast_keys["SUPT-1"], cast_keys["INSP-1"])
 
@@ -190,6 +193,7 @@ def main() -> None:
     parser.add_argument("--events-per-entry", type=int, default=10)
     args = parser.parse_args()
     info = build(args.out, args.entries, args.events_per_entry)
+    (args.out / "built.txt").write_text(f"{info['seconds']:.1f} seconds to build\n")
     print(f"{info['events']:,} events over {info['entries']:,} entries in {info['seconds']:.0f} s")
 
 

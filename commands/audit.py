@@ -12,14 +12,15 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from commands import witness
-from commands.render import JSON_HELP, emit, emit_json, stdout
-from commands.session import Session, passphrase_from, session_of
+from commands.render import JSON_HELP, emit, emit_json, emit_rows, stdout
+from commands.session import Session, entry_id, passphrase_from, session_of
 from governance.audit import AuditReport, verify_store
 from governance.errors import Failure, GovernanceError, IntegrityFailure, InvalidInput
 from governance.export import export_bundle
 from governance.ledger import Ledger, open_checkpoint, read_log_key
 from governance.log_audit import LOG, Trusted
 from governance.permissions import Action
+from governance.rules import check_text
 
 app = typer.Typer(no_args_is_help=True, help="Verify the record and prove it was only appended to.")
 app.add_typer(witness.app, name="witness")
@@ -194,13 +195,21 @@ def export(
         list[str] | None,
         typer.Option("--witness-key", help="A witness verifier key to include; repeatable."),
     ] = None,
+    purpose: Annotated[
+        str, typer.Option(help="Why the record is disclosed (logged, DPA 2018 s.62).")
+    ] = "",
+    recipient: Annotated[
+        str, typer.Option(help="Who receives the bundle (logged).")
+    ] = "internal legal review",
     sign: Annotated[bool, typer.Option(help="Sign a fresh checkpoint with the log key.")] = True,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write an offline bundle that 'python -m governance.verify DIR' checks with no store."""
+    """Write an offline bundle that 'python -m governance.verify DIR' checks with no store (legal)."""
     session = session_of(ctx)
     store = session.app()
-    store.authenticate(session.signer(), Action.EXPORT_RECORD)
+    signer = session.signer()
+    store.authenticate(signer, Action.EXPORT_RECORD)
+    check_text("purpose", purpose)
     texts = []
     for path in checkpoint or []:
         try:
@@ -210,5 +219,27 @@ def export(
     if sign:
         texts.append(Ledger(store).checkpoint(log_signing_key(session)))
     manifest = export_bundle(store, directory, texts, witness_key or [])
+    scope = f"bundle of {manifest['events']} events, tree root {manifest['root']}"
+    store.record_disclosure(signer, purpose, recipient, scope)
     summary = {k: manifest[k] for k in ("origin", "events", "tree_size", "root")}
     emit({**summary, "directory": str(directory)}, as_json, "Bundle written.")
+
+
+@app.command("access")
+def access(
+    ctx: typer.Context,
+    entry: Annotated[
+        str | None, typer.Option("--entry", help="Only accesses concerning this entry.")
+    ] = None,
+    officer: Annotated[
+        str | None, typer.Option("--officer", help="Only accesses by this officer.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List every consultation of personal data and every disclosure (legal or admin)."""
+    session = session_of(ctx)
+    store = session.app()
+    store.authenticate(session.signer(), Action.READ_ACCESS_LOG)
+    rows = [asdict(a) for a in store.accesses(str(entry_id(entry)) if entry else None, officer)]
+    columns = ["position", "at", "officer_id", "kind", "entry_id", "purpose", "recipient"]
+    emit_rows(rows, columns, as_json, "Access log")

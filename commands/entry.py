@@ -229,6 +229,24 @@ def after_change(entry: Entry) -> dict[str, object]:
     }
 
 
+@app.command("erase")
+def erase(
+    ctx: typer.Context,
+    entry: EntryArg,
+    reason: Annotated[str, typer.Option(help="Why the personal data is erased.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a removed or expired entry's personal data by destroying its key (admin)."""
+    session = session_of(ctx)
+    record = session.app().erase(session.signer(), entry_id(entry), reason)
+    assert record.erased_at is not None
+    emit(
+        {"entry_id": record.entry_id, "erased_at": instant(record.erased_at)},
+        as_json,
+        "Personal data erased.",
+    )
+
+
 @app.command("show")
 def show(
     ctx: typer.Context,
@@ -243,9 +261,9 @@ def show(
     session = session_of(ctx)
     app_ = session.app()
     record = entry_view(app_.entry(entry_id(entry)), clock.now())
-    subject = "withheld"
+    subject: object = "withheld"
     if purpose is not None:
-        subject = app_.reveal(session.signer(), entry_id(entry), purpose)  # type: ignore[assignment]
+        subject = app_.reveal(session.signer(), entry_id(entry), purpose)
     elif not app_.has_subject_key(entry_id(entry)):
         subject = "erased"
     emit({**record, "subject": subject}, as_json)

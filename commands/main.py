@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands import audit, demo, deployment, entry, inclusion, init, officer, policy
+from commands import audit, demo, deployment, entry, inclusion, init, officer, policy, sweep
 from commands.errors import GovernedGroup
 from commands.session import Session
 
@@ -26,6 +26,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(deployment.app, name="deployment")
 app.command("inclusion")(inclusion.inclusion)
+app.command("sweep")(sweep.run)
+app.add_typer(sweep.holds, name="hold")
 
 
 @app.callback()

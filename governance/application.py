@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from governance.deployment_commands import DeploymentCommands
+from governance.access import AccessLog
 from governance.officer_commands import OfficerCommands
+from governance.retention_commands import RetentionCommands
 
 
-class WatchlistApp(DeploymentCommands, OfficerCommands):
+class WatchlistApp(RetentionCommands, OfficerCommands, AccessLog):
     """The watchlist governance store: officers, entries, and verified reads."""
 
     name = "watchlist"

@@ -11,20 +11,24 @@ from typing import Any
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic
 
-from governance.consultation import Consultation
+from governance.consultation import Consultation, Disclosure
 from governance.deployment import Deployment
 from governance.entry import Entry
 from governance.officer import Officer
 from governance.origin import Origin
 from governance.policy import PolicyVersion
+from governance.retention import Retention, SweepRun
 
 AGGREGATES: tuple[type[Any], ...] = (
     Origin,
     Officer,
     Entry,
     Consultation,
+    Disclosure,
     PolicyVersion,
     Deployment,
+    Retention,
+    SweepRun,
 )
 
 

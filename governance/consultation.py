@@ -1,7 +1,8 @@
-"""Consultations of personal data: who saw a subject's details, when, and why (DPA 2018 s.62).
+"""Access logging (DPA 2018 s.62): who saw personal data or took the record out, when, and why.
 
-Each reveal is its own one-event stream, so logging a consultation never contends with decisions
-on the entry itself.
+A consultation (a subject's details shown to an officer) and a disclosure (the record exported to a
+recipient) are each their own one-event stream, so logging an access never contends with decisions
+on the entry itself. Refused attempts are never logged as accesses: the officer is checked first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from governance.aggregate import Governed
 
 
 class Consultation(Governed):
-    """One recorded consultation or disclosure of an entry's personal data."""
+    """One recorded consultation of an entry's personal data."""
 
     TOPIC = "watchlist:Consultation"
 
@@ -33,5 +34,29 @@ class Consultation(Governed):
         self.entry_id = entry_id
         self.purpose = purpose
         self.kind = kind
+        self.officer_id = actor
+        self.at = effective_at
+
+
+class Disclosure(Governed):
+    """One recorded disclosure of the record (an export bundle) to a recipient."""
+
+    TOPIC = "watchlist:Disclosure"
+
+    class Recorded(Governed.Event, AggregateCreated):
+        """An officer exported the record for a stated purpose, to a recipient."""
+
+        TOPIC = "watchlist:Disclosure.Recorded"
+        purpose: str
+        recipient: str
+        scope: str
+
+    @event(Recorded)
+    def __init__(
+        self, actor: str, effective_at: datetime, purpose: str, recipient: str, scope: str
+    ) -> None:
+        self.purpose = purpose
+        self.recipient = recipient
+        self.scope = scope
         self.officer_id = actor
         self.at = effective_at

@@ -25,6 +25,7 @@ from governance.errors import InvalidInput, NotFound, PermissionDenied, RuleViol
 from governance.facts import fold, resolve
 from governance.justification import Assessment, assess
 from governance.permissions import Action
+from governance.retry import retried
 from governance.signing import Signer
 from governance.times import format_instant
 from governance.vocabulary import Category
@@ -89,6 +90,7 @@ class DeploymentCommands(EntryCommands):
         self.record(deployment, signer=signer)
         return deployment
 
+    @retried
     def compile_deployment(
         self, signer: Signer, deployment_id: UUID, candidates: Iterable[UUID]
     ) -> Deployment:
@@ -120,6 +122,7 @@ class DeploymentCommands(EntryCommands):
         self.record(deployment, signer=signer)
         return deployment
 
+    @retried
     def start_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
         """Go live."""
         self.authenticate(signer, Action.RUN_DEPLOYMENT)
@@ -151,6 +154,7 @@ class DeploymentCommands(EntryCommands):
                 f"so compile it again: {'; '.join(stale)}"
             )
 
+    @retried
     def end_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
         """Stop."""
         self.authenticate(signer, Action.RUN_DEPLOYMENT)

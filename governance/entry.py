@@ -19,6 +19,7 @@ from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.facts import CORRECTABLE, RETRACTABLE, EntryState, Fact, fold, resolve
 from governance.policy import PolicyDocument
 from governance.registry import OfficerState
+from governance.rules import check_dates, check_text
 from governance.vocabulary import Category, RemovalReason, ReviewOutcome, SourceStatus, Status
 
 
@@ -316,6 +317,14 @@ class Entry(Governed):
     def _confirm(self, actor: str, effective_at: datetime, confirms: int, note: str) -> None:
         self._append("Confirmed", actor, effective_at, confirms=confirms, note=note)
 
+    def expire(self, officer_id: str, run_id: str, now: datetime) -> None:
+        """Record that the entry lapsed at its ``expires_at`` (a scheduled sweep's fact)."""
+        if self.status not in (Status.PROPOSED, Status.ACTIVE):
+            raise RuleViolation(f"status: the entry is {self.status}; only a listed entry expires")
+        if self.expires_at > now:
+            raise RuleViolation("expires_at: the entry has not reached its expiry yet")
+        self._expire(actor=officer_id, effective_at=self.expires_at, run_id=run_id)
+
     @event("Expired", topic="watchlist:Entry.Expired")
     def _expire(self, actor: str, effective_at: datetime, run_id: str) -> None:
         self._append("Expired", actor, effective_at, run_id=run_id)
@@ -372,28 +381,3 @@ class Entry(Governed):
         """Refuse once the entry has left the watchlist (removed or expired)."""
         if self.status in (Status.REMOVED, Status.EXPIRED):
             raise RuleViolation(f"status: the entry is {self.status}; it cannot be {doing}")
-
-
-def check_dates(
-    review_by: datetime, expires_at: datetime, now: datetime, interval: Any, policy: PolicyDocument
-) -> None:
-    """review_by and expires_at must be in the future, in order, and within their maximums."""
-    problems = []
-    if review_by <= now:
-        problems.append("review_by: must be in the future")
-    elif review_by - now > interval:
-        problems.append(f"review_by: must be within {interval.days} days for this entry")
-    if expires_at <= now:
-        problems.append("expires_at: must be in the future")
-    elif expires_at - now > policy.max_entry_lifetime:
-        problems.append(f"expires_at: must be within {policy.max_entry_lifetime_days} days")
-    if review_by > expires_at:
-        problems.append("review_by: must not be later than expires_at")
-    if problems:
-        raise InvalidInput(problems)
-
-
-def check_text(field: str, value: str) -> None:
-    """A free-text justification must be present."""
-    if not value or not value.strip():
-        raise InvalidInput(f"{field}: is required and cannot be blank (missing_rationale)")

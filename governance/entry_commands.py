@@ -10,12 +10,15 @@ from uuid import UUID, uuid4
 from governance import clock, defaults
 from governance.backdating import check_effective_at
 from governance.consultation import Consultation
-from governance.entry import Entry, check_dates, check_text
+from governance.entry import Entry
 from governance.entry_input import EntryProposal
-from governance.errors import InvalidInput, NotFound, RuleViolation
+from governance.errors import IntegrityFailure, InvalidInput, NotFound, RuleViolation
 from governance.permissions import Action
 from governance.policy import PolicyDocument
 from governance.policy_commands import PolicyCommands
+from governance.retention import Retention, retention_stream
+from governance.retry import retried
+from governance.rules import check_dates, check_text
 from governance.sealing import MasterKey, seal, unseal
 from governance.signing import Signer
 from governance.times import age_in_years
@@ -72,6 +75,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer, subject_keys=[(sealed.key_ref, sealed.wrapped_key)])
         return entry
 
+    @retried
     def authorise(self, signer: Signer, entry_id: UUID, rationale: str) -> Entry:
         """Authorise a proposed entry (a different officer, of sufficient rank)."""
         officer = self.authenticate(signer, Action.AUTHORISE_ENTRY)
@@ -81,6 +85,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def verify_source(
         self,
         signer: Signer,
@@ -104,6 +109,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def review(
         self,
         signer: Signer,
@@ -129,6 +135,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def remove(
         self,
         signer: Signer,
@@ -159,6 +166,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def correct(
         self,
         signer: Signer,
@@ -191,6 +199,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def retract(self, signer: Signer, entry_id: UUID, version: int, reason: str) -> Entry:
         """Withdraw a recorded fact as never having held."""
         self.authenticate(signer, Action.CORRECT_ENTRY)
@@ -199,6 +208,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def confirm(self, signer: Signer, entry_id: UUID, version: int, note: str) -> Entry:
         """A second officer confirms a fact recorded very late."""
         self.authenticate(signer, Action.CONFIRM_LATE_FACT)
@@ -212,7 +222,7 @@ class EntryCommands(PolicyCommands):
         self.authenticate(signer, Action.CONSULT_SUBJECT)
         check_text("purpose", purpose)
         entry = self.entry(entry_id)
-        wrapped = self.store_recorder.subject_key(str(entry.subject["key_ref"]))
+        wrapped = self.subject_key(entry)
         if wrapped is None:
             return ERASED
         subject = unseal(entry.subject, str(entry.id), wrapped, self.master_key)
@@ -228,8 +238,28 @@ class EntryCommands(PolicyCommands):
 
     def has_subject_key(self, entry_id: UUID) -> bool:
         """False once the entry's personal data has been erased (its data key destroyed)."""
-        entry = self.entry(entry_id)
-        return self.store_recorder.subject_key(str(entry.subject["key_ref"])) is not None
+        return self.subject_key(self.entry(entry_id)) is not None
+
+    def subject_key(self, entry: Entry) -> str | None:
+        """The entry's wrapped data key; None after a recorded erasure.
+
+        A key missing without a signed erasure record means someone deleted it behind the store's
+        back, which is an integrity failure, not an erasure.
+        """
+        wrapped = self.store_recorder.subject_key(str(entry.subject["key_ref"]))
+        if wrapped is None and not self.erasure_recorded(entry.id):
+            raise IntegrityFailure(
+                f"entry {entry.id}: its data key is missing but no erasure was recorded"
+            )
+        return wrapped
+
+    def erasure_recorded(self, entry_id: UUID) -> bool:
+        """True if a verified ``Erased`` event exists for the entry."""
+        stream = retention_stream(entry_id)
+        if not self.exists(stream):
+            return False
+        record: Retention = self.load(stream, Retention, "retention record")
+        return record.erased_at is not None
 
     def new_entry_id(self) -> UUID:
         """A fresh entry id (the subject is sealed to it before the entry exists)."""

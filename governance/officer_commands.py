@@ -10,6 +10,7 @@ from governance.officer import Officer, check_officer_id, officer_stream
 from governance.origin import ORIGIN_STREAM, Origin
 from governance.permissions import Action
 from governance.registry import OfficerState
+from governance.retry import retried
 from governance.signing import Signer
 from governance.store import StoreCore
 from governance.vocabulary import Rank, Role
@@ -89,6 +90,7 @@ class OfficerCommands(StoreCore):
         self.record(officer, signer=signer)
         return OfficerState.of(officer)
 
+    @retried
     def revoke(self, signer: Signer, officer_id: str, reason: str) -> OfficerState:
         """Revoke an officer; their key signs nothing valid from now on."""
         self.authenticate(signer, Action.REVOKE_OFFICER)
@@ -102,6 +104,7 @@ class OfficerCommands(StoreCore):
         officer.revoke(signer.officer_id, reason, clock.now())
         return self._saved(officer, signer)
 
+    @retried
     def change_rank(self, signer: Signer, officer_id: str, rank: Rank, reason: str) -> OfficerState:
         """Record a change of rank."""
         self.authenticate(signer, Action.CHANGE_RANK)
@@ -109,6 +112,7 @@ class OfficerCommands(StoreCore):
         officer.change_rank(signer.officer_id, rank, reason, clock.now())
         return self._saved(officer, signer)
 
+    @retried
     def change_roles(
         self, signer: Signer, officer_id: str, roles: frozenset[Role], reason: str
     ) -> OfficerState:
@@ -124,6 +128,7 @@ class OfficerCommands(StoreCore):
         officer.change_roles(signer.officer_id, roles, reason, clock.now())
         return self._saved(officer, signer)
 
+    @retried
     def rotate_key(
         self, signer: Signer, officer_id: str, public_key: str, reason: str
     ) -> OfficerState:

@@ -35,7 +35,12 @@ class Action(StrEnum):
     COMPILE_DEPLOYMENT = "compile a deployment's watchlist"
     RUN_DEPLOYMENT = "start or end a deployment"
     RECONSTRUCT_DEPLOYMENT = "reconstruct a deployment"
+    OPEN_RETENTION = "open an entry's retention record"
+    PLACE_HOLD = "place or release a legal hold"
+    ERASE_SUBJECT = "erase a subject's personal data"
+    RECORD_SWEEP = "record a retention sweep"
     EXPORT_RECORD = "export the record"
+    READ_ACCESS_LOG = "read the access log"
 
 
 #: The roles allowed to take each action (any one suffices).
@@ -61,6 +66,11 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.RUN_DEPLOYMENT: frozenset({Role.AUTHORISER}),
     Action.RECONSTRUCT_DEPLOYMENT: frozenset({Role.LEGAL}),
     Action.EXPORT_RECORD: frozenset({Role.LEGAL}),
+    Action.READ_ACCESS_LOG: frozenset({Role.LEGAL, Role.ADMIN}),
+    Action.OPEN_RETENTION: frozenset({Role.LEGAL, Role.ADMIN, Role.SCHEDULER}),
+    Action.PLACE_HOLD: frozenset({Role.LEGAL}),
+    Action.ERASE_SUBJECT: frozenset({Role.ADMIN, Role.SCHEDULER}),
+    Action.RECORD_SWEEP: frozenset({Role.SCHEDULER}),
 }
 
 #: The action each stored event type records.
@@ -86,6 +96,12 @@ ACTION_OF_TOPIC: dict[str, Action] = {
     "watchlist:Deployment.Compiled": Action.COMPILE_DEPLOYMENT,
     "watchlist:Deployment.Started": Action.RUN_DEPLOYMENT,
     "watchlist:Deployment.Ended": Action.RUN_DEPLOYMENT,
+    "watchlist:Disclosure.Recorded": Action.EXPORT_RECORD,
+    "watchlist:Retention.Opened": Action.OPEN_RETENTION,
+    "watchlist:Retention.HoldPlaced": Action.PLACE_HOLD,
+    "watchlist:Retention.HoldReleased": Action.PLACE_HOLD,
+    "watchlist:Retention.Erased": Action.ERASE_SUBJECT,
+    "watchlist:SweepRun.Completed": Action.RECORD_SWEEP,
 }
 
 

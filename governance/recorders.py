@@ -47,6 +47,8 @@ class WatchlistRecorder(Protocol):
 
     def subject_key(self, key_ref: str) -> str | None: ...
 
+    def scrub(self) -> None: ...
+
     def tree_size(self) -> int: ...
 
     def tree_nodes(self) -> TreeReader: ...
@@ -103,9 +105,20 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(
                 "INSERT INTO subject_keys (key_ref, wrapped) VALUES (?, ?)", (key_ref, wrapped)
             )
+        erased = kwargs.get("erase_keys", ())
+        if erased:
+            c.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+            c.executemany("DELETE FROM subject_keys WHERE key_ref = ?", [(k,) for k in erased])
         if ids:
             self._append_leaves(c, stored_events, ids)
         return ids
+
+    def scrub(self) -> None:
+        """Flush the write-ahead log into the database and truncate it, so erased keys leave no copy."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _append_leaves(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]
@@ -218,13 +231,19 @@ class PostgresRecorder(PostgresApplicationRecorder):
         # a failing key insert surfaces here as IntegrityError rather than an aborted pipeline.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         rows = subject_key_rows(kwargs)
-        if rows:
-            with curs.connection.pipeline():
+        erased = kwargs.get("erase_keys", ())
+        with curs.connection.pipeline():
+            if rows:
                 curs.executemany(
                     SQL("INSERT INTO {0} (key_ref, wrapped) VALUES (%s, %s)").format(
                         self.keys_table
                     ),
                     list(rows),
+                )
+            if erased:
+                curs.executemany(
+                    SQL("DELETE FROM {0} WHERE key_ref = %s").format(self.keys_table),
+                    [(k,) for k in erased],
                 )
         if ids:
             self._append_leaves(curs, stored_events, ids)
@@ -324,6 +343,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+    def scrub(self) -> None:
+        """Nothing to do at once: PostgreSQL reclaims deleted rows at VACUUM (see docs/postgres.md)."""
 
     def subject_key(self, key_ref: str) -> str | None:
         """The wrapped data key for ``key_ref``, or None once erased."""

@@ -8,6 +8,7 @@ Application class, ``governance.application.WatchlistApp``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from eventsourcing.persistence import Notification, RecordConflictError
 from eventsourcing.utils import Environment, EnvType
 
 from governance.catalogue import EVENT_TYPES
-from governance.envelope import EnvelopeCodec
+from governance.envelope import EnvelopeCodec, EnvelopeError
 from governance.errors import Conflict, NotFound, PermissionDenied
 from governance.eventstore import SignedEventStore
 from governance.permissions import Action, require
@@ -88,13 +89,23 @@ class StoreCore(Application[UUID]):
 
     def record(self, *aggregates: Any, signer: Signer, **kwargs: Any) -> None:
         """Save aggregates' new events signed by ``signer``; a concurrent change is a Conflict."""
+        started = [(a.id, a.version - len(a.pending_events)) for a in aggregates]
         try:
             self.save(*aggregates, signer=signer, **kwargs)
         except RecordConflictError:
-            raise Conflict(
-                "conflict: the record changed while this action was being taken; "
-                "look at it again and retry"
-            ) from None
+            raise Conflict(f"conflict: {self.what_changed(started)}") from None
+
+    def what_changed(self, started: list[tuple[UUID, int]]) -> str:
+        """Say which record changed since it was read, and how (for a conflict message)."""
+        for stream, version in started:
+            for record in self.store_recorder.select_records(stream, gt=version)[:1]:
+                try:
+                    envelope = self.codec.decode(record.stored.state, typed=False)
+                    how = f"{envelope.type.rpartition('.')[2]} by {envelope.actor}"
+                except EnvelopeError:
+                    how = "an unreadable event"
+                return f"{stream} changed meanwhile ({how}, at store position {record.position})"
+        return "the record changed while this action was being taken"
 
     def load(self, stream: UUID, kind: type[Any], label: str) -> Any:
         """A verified aggregate of type ``kind``, or NotFound."""
@@ -109,6 +120,21 @@ class StoreCore(Application[UUID]):
     def exists(self, stream: UUID) -> bool:
         """True if the stream has any event."""
         return bool(self.store_recorder.select_records(stream, lte=1))
+
+    @contextmanager
+    def advisory_lock(self, name: str) -> Iterator[bool]:
+        """A PostgreSQL session advisory lock held for the block; yields whether it was acquired."""
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.get_connection() as conn:
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,)
+            ).fetchone()
+            acquired = bool(row and row["ok"])
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
 
     def notifications(self, topics: list[str], batch: int = 500) -> Iterator[Notification]:
         """Every stored event of the given types, in store order."""

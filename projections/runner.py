@@ -129,6 +129,7 @@ class Batch:
     writes: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     jobs: list[SignatureJob] | None = None
     places: list[Failure] = field(default_factory=list)
+    retention: dict[str, str] = field(default_factory=dict)
 
     def settle(self, pool: ProcessPoolExecutor) -> None:
         """Check the deferred signatures on every core; any failure aborts the whole batch."""
@@ -187,6 +188,7 @@ class Batch:
             "wl_policies": "INSERT INTO {t}wl_policies VALUES (?, ?, ?, ?)",
             "wl_officers": "INSERT INTO {t}wl_officers VALUES (?, ?)",
             "wl_revocations": "INSERT INTO {t}wl_revocations VALUES (?, ?, ?)",
+            "wl_retention": "INSERT INTO {t}wl_retention VALUES (?, ?)",
         }
         self.writes["wl_heads"] = [(s, v, h) for s, (v, h) in self.heads.items()]
         for table, sql in statements.items():
@@ -205,11 +207,21 @@ class Batch:
             )
         if self.current:
             self.tx.many(
-                "INSERT INTO {t}wl_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO UPDATE SET "
+                "INSERT INTO {t}wl_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
+                "ON CONFLICT (entry_id) DO UPDATE SET "
                 "status = excluded.status, category = excluded.category, review_by = excluded.review_by, "
                 "expires_at = excluded.expires_at, left_at = excluded.left_at, last_position = excluded.last_position, "
                 "version = excluded.version, state = excluded.state",
                 [(entry_id, *row) for entry_id, row in self.current.items()],
+            )
+        if self.writes.get("holds"):
+            self.tx.many(
+                "UPDATE {t}wl_entries SET holds = holds + ? WHERE entry_id = ?",
+                self.writes["holds"],
+            )
+        if self.writes.get("erased"):
+            self.tx.many(
+                "UPDATE {t}wl_entries SET erased = 1 WHERE entry_id = ?", self.writes["erased"]
             )
 
 
@@ -228,9 +240,34 @@ def project(batch: Batch, note: Notification) -> None:
         )
     elif topic == "watchlist:Officer.Enrolled":
         batch.add("wl_officers", (str(note.originator_id), envelope.payload["officer_id"]))
+    elif topic.startswith("watchlist:Retention."):
+        project_retention(batch, note, envelope)
     elif topic == "watchlist:Officer.Revoked":
         officer_id = officer_of(batch, str(note.originator_id))
         batch.add("wl_revocations", (officer_id, to_micros(envelope.effective_at), note.id))
+
+
+def project_retention(batch: Batch, note: Notification, envelope: Envelope) -> None:
+    """Holds and erasure, counted on the entry's row (applied after the batch's entry rows)."""
+    stream = str(note.originator_id)
+    if note.topic.endswith(".Opened"):
+        batch.retention[stream] = str(envelope.payload["entry_id"])
+        batch.add("wl_retention", (stream, envelope.payload["entry_id"]))
+        return
+    entry_id = batch.retention.get(stream)
+    if entry_id is None:
+        row = batch.tx.one("SELECT entry_id FROM {t}wl_retention WHERE stream = ?", (stream,))
+        assert row is not None, (
+            "a retention record is opened before anything else is recorded on it"
+        )
+        entry_id = str(row[0])
+    kind = note.topic.rpartition(".")[2]
+    if kind == "HoldPlaced":
+        batch.add("holds", (1, entry_id))
+    elif kind == "HoldReleased":
+        batch.add("holds", (-1, entry_id))
+    elif kind == "Erased":
+        batch.add("erased", (entry_id,))
 
 
 def officer_of(batch: Batch, stream: str) -> str:

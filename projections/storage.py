@@ -19,7 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
 #: Bump when a projection table changes shape: the projection is then dropped and rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -31,7 +31,8 @@ TABLES = [
     "CREATE INDEX IF NOT EXISTS {i}wl_entry_intervals_open ON {t}wl_entry_intervals (entry_id, known_to)",
     "CREATE TABLE IF NOT EXISTS {t}wl_entries (entry_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
     "category TEXT NOT NULL, review_by BIGINT, expires_at BIGINT, left_at BIGINT, proposed_position BIGINT NOT NULL, "
-    "last_position BIGINT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL)",
+    "last_position BIGINT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, "
+    "holds INTEGER NOT NULL DEFAULT 0, erased INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS {i}wl_entries_status ON {t}wl_entries (status, review_by)",
     "CREATE TABLE IF NOT EXISTS {t}wl_policies (version INTEGER PRIMARY KEY, effective_at BIGINT NOT NULL, "
     "position BIGINT NOT NULL, document TEXT NOT NULL)",
@@ -40,6 +41,7 @@ TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_heads (stream TEXT PRIMARY KEY, version INTEGER NOT NULL, hash TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {t}wl_officers (stream TEXT PRIMARY KEY, officer_id TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {t}wl_clock (position BIGINT PRIMARY KEY, recorded_at BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_retention (stream TEXT PRIMARY KEY, entry_id TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {i}wl_clock_recorded ON {t}wl_clock (recorded_at, position)",
 ]
 
@@ -55,6 +57,7 @@ PROJECTION_TABLES = (
     "wl_heads",
     "wl_officers",
     "wl_clock",
+    "wl_retention",
 )
 
 

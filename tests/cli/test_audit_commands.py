@@ -129,7 +129,14 @@ class TestExport:
     def test_export_writes_a_bundle_without_personal_data_or_keys(
         self, store: Cli, active_entry: str, tmp_path: Path
     ) -> None:
-        store.ok("audit", "export", str(tmp_path / "bundle"), officer="LEGAL-5001")
+        store.ok(
+            "audit",
+            "export",
+            str(tmp_path / "bundle"),
+            "--purpose",
+            "Disclosure to the defence",
+            officer="LEGAL-5001",
+        )
         bundle = tmp_path / "bundle"
         names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
         assert {
@@ -157,6 +164,61 @@ class TestExport:
     def test_export_refuses_a_directory_that_is_not_empty(self, store: Cli, tmp_path: Path) -> None:
         (tmp_path / "full").mkdir()
         (tmp_path / "full" / "x").write_text("x")
-        result = store.run("audit", "export", str(tmp_path / "full"), officer="LEGAL-5001")
+        result = store.run(
+            "audit", "export", str(tmp_path / "full"), "--purpose", "Review", officer="LEGAL-5001"
+        )
         assert result.exit_code == 1
         assert "not empty" in result.stderr
+
+
+class TestAccessLog:
+    def test_every_reveal_and_export_is_logged_and_refusals_are_not(
+        self, store: Cli, active_entry: str, tmp_path: Path
+    ) -> None:
+        store.ok(
+            "entry",
+            "show",
+            active_entry,
+            "--purpose",
+            "Identity check before deployment",
+            officer="PC-1001",
+        )
+        refused = store.run(
+            "entry", "show", active_entry, "--purpose", "Curiosity", officer="ADMIN-01"
+        )
+        assert refused.exit_code == 1
+        store.ok(
+            "audit",
+            "export",
+            str(tmp_path / "bundle"),
+            "--purpose",
+            "Court order 42",
+            "--recipient",
+            "Defence team",
+            officer="LEGAL-5001",
+        )
+        log = store.ok("audit", "access", officer="LEGAL-5001")
+        assert [(a["kind"], a["officer_id"], a["purpose"]) for a in log] == [
+            ("consultation", "PC-1001", "Identity check before deployment"),
+            ("disclosure", "LEGAL-5001", "Court order 42"),
+        ]
+        assert log[1]["recipient"] == "Defence team"
+        assert [
+            a["kind"]
+            for a in store.ok("audit", "access", "--entry", active_entry, officer="LEGAL-5001")
+        ] == ["consultation", "disclosure"]
+        assert [
+            a["officer_id"]
+            for a in store.ok("audit", "access", "--officer", "PC-1001", officer="ADMIN-01")
+        ] == ["PC-1001"]
+
+    def test_an_export_needs_a_purpose(self, store: Cli, tmp_path: Path) -> None:
+        result = store.run("audit", "export", str(tmp_path / "bundle"), officer="LEGAL-5001")
+        assert result.exit_code == 2
+        assert "purpose" in result.stderr
+        assert not (tmp_path / "bundle").exists()
+
+    def test_the_access_log_is_only_for_legal_and_admin(self, store: Cli) -> None:
+        result = store.run("audit", "access", officer="PC-1001")
+        assert result.exit_code == 1
+        assert "legal" in result.stderr

@@ -303,7 +303,9 @@ class TestIncrementalVerification:
     def since(self, log: Log, text: str) -> Trusted:
         return log.trusted(text)[0]
 
-    def test_only_events_after_a_trusted_checkpoint_are_checked_and_the_tree_is_whole(self, log: Log) -> None:
+    def test_only_events_after_a_trusted_checkpoint_are_checked_and_the_tree_is_whole(
+        self, log: Log
+    ) -> None:
         held = log.checkpoint()
         log.add_entries(3)
         app = WatchlistApp(log.settings)
@@ -325,13 +327,19 @@ class TestIncrementalVerification:
         held = log.checkpoint()
         log.add_entries(2)
         position, *_, state = log.rows()[-1]
-        log.sql("UPDATE stored_events SET state=? WHERE rowid=?", state.replace(b"custody", b"Custody"), position)
+        log.sql(
+            "UPDATE stored_events SET state=? WHERE rowid=?",
+            state.replace(b"custody", b"Custody"),
+            position,
+        )
         report = WatchlistApp(log.settings)
         result = verify_store(report, since=self.since(log, held))
         report.close()
         assert {f.position for f in result.failures if f.position} == {position}
 
-    def test_a_history_rewritten_before_the_checkpoint_is_caught_without_rereading_it(self, log: Log) -> None:
+    def test_a_history_rewritten_before_the_checkpoint_is_caught_without_rereading_it(
+        self, log: Log
+    ) -> None:
         held = log.checkpoint()
         log.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 0", b"\x00" * 32)
         app = WatchlistApp(log.settings)

@@ -26,3 +26,14 @@ def test_a_missing_role_is_refused_naming_the_roles_needed() -> None:
 
 def test_any_one_allowed_role_suffices() -> None:
     require("LEGAL-1", frozenset({Role.LEGAL}), Action.CONSULT_SUBJECT)
+
+
+def test_the_permissions_document_matches_the_table_enforced() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "permissions.md").read_text()
+    roles = list(Role)
+    for action in Action:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {action.value} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][2:]
+        assert cells == ["yes" if r in ALLOWED[action] else "-" for r in roles], action

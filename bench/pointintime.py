@@ -1,0 +1,195 @@
+"""Point-in-time benchmark: inclusion latency, deployment reconstruction, naive replay baseline.
+
+Builds (or reuses) a store of ~1,000,000 events over 100,000 entries through the real application
+(``bench.build``), plus a 10,000-event store, and measures in one run:
+- median ``inclusion`` latency at 10,000 and at 1,000,000 events (target ratio <= 1.5, < 5 ms);
+- reconstruction of a 10,000-entry deployment, both views (target < 1 s), against a naive replay
+  of the events measured in the same run (target >= 50x faster), and its peak memory (< 300 MB).
+
+    python -m bench.pointintime [--store bench/out/store-1m] [--entries 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from bench.build import START, build
+from bench.common import machine
+from governance import clock
+from governance.application import WatchlistApp
+from governance.deployment import UseCase
+from governance.facts import Fact, fold, resolve
+from governance.justification import assess
+from governance.settings import StoreSettings
+from governance.signing import Signer
+from governance.vocabulary import Category, RemovalReason
+from projections.queries import inclusion
+from projections.reconstruction import reconstruct
+from projections.runner import catch_up
+
+DEPLOYMENT = 10_000
+
+
+def store(path: Path, entries: int) -> dict[str, Any]:
+    """Reuse a built store at ``path`` or build one."""
+    marker = path / "built.txt"
+    if marker.exists():
+        app = WatchlistApp(StoreSettings(path))
+        ids = [str(n.originator_id) for n in app.notifications(["watchlist:Entry.Proposed"])]
+        app.close()
+        return {"ids": ids, "seconds": float(marker.read_text().split()[0]), "reused": True}
+    info = build(path, entries, 10)
+    marker.write_text(f"{info['seconds']:.1f} seconds to build\n")
+    return {**info, "reused": False}
+
+
+def inclusion_latency(app: WatchlistApp, ids: list[str], samples: int = 400) -> float:
+    """Median seconds of one ``inclusion`` answer (projection caught up first)."""
+    catch_up(app)
+    rng = random.Random(7)
+    end = START + timedelta(minutes=len(ids) // 250 + 1)
+    times = []
+    for _ in range(samples):
+        entry = UUID(rng.choice(ids))
+        at = START + (end - START) * rng.random()
+        started = time.perf_counter()
+        inclusion(app, entry, at, None)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
+    """Authorise, compile (through the gate) and start a deployment of the last 10,000 entries."""
+    end = START + timedelta(minutes=len(ids) // 250 + 1)
+    keys = load_cast(app)
+    with clock.frozen(end):
+        deployment = app.authorise_deployment(
+            keys["SUPT-1"], "Bench Station", "Sought people pass through it", "Benchmark objective",
+            UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], end + timedelta(hours=1), end + timedelta(hours=9),
+        )  # fmt: skip
+        started = time.perf_counter()
+        app.compile_deployment(keys["PC-1"], deployment.id, [UUID(i) for i in ids[-DEPLOYMENT:]])
+        compile_seconds = time.perf_counter() - started
+    with clock.frozen(end + timedelta(hours=1)):
+        app.start_deployment(keys["SUPT-1"], deployment.id)
+    with clock.frozen(end + timedelta(days=7)):
+        go_live = end + timedelta(hours=1)
+        for entry_id in ids[-DEPLOYMENT:][:100]:
+            app.remove(keys["PC-1"], UUID(entry_id), RemovalReason.ARRESTED_OR_LOCATED, go_live - timedelta(days=1),
+                       None, "Learned late", "REF")  # fmt: skip
+    return deployment.id, compile_seconds
+
+
+def load_cast(app: WatchlistApp) -> dict[str, Signer]:
+    """The builder's officers (their keys were kept beside the bench store)."""
+    from cryptography.hazmat.primitives import serialization
+
+    found = {}
+    for officer_id in ("PC-1", "SUPT-1", "INSP-1"):
+        raw = (app.settings.home / f"{officer_id}.der").read_bytes()
+        found[officer_id] = Signer(officer_id, serialization.load_der_private_key(raw, None))  # type: ignore[arg-type]
+    return found
+
+
+def naive(app: WatchlistApp, deployment_id: UUID) -> dict[str, tuple[bool, bool]]:
+    """Replay every event from the log directly, per entry and per view (no projection)."""
+    deployment = app.deployment(deployment_id)
+    assert deployment.compilation is not None
+    wanted = {m["entry_id"] for m in deployment.compilation["manifest"]}
+    basis, at = int(deployment.compilation["basis"]), deployment.go_live
+    facts: dict[str, list[tuple[int, Fact]]] = defaultdict(list)
+    start = 1
+    while True:
+        rows = app.store_recorder.select_rows(start, 5000)
+        for position, stream, version, topic, state in rows:
+            if stream in wanted:
+                envelope = app.codec.decode(state)
+                data = app.codec.event_state(envelope)
+                facts[stream].append(
+                    (
+                        position,
+                        Fact(
+                            version,
+                            topic.rpartition(".")[2],
+                            envelope.effective_at,
+                            envelope.actor,
+                            data,
+                        ),
+                    )
+                )
+        if len(rows) < 5000:
+            break
+        start = rows[-1][0] + 1
+    policy = app.policy_at(at).document
+    verdicts = {}
+    for entry_id, known in facts.items():
+        then = fold(resolve([f for p, f in known if p <= basis]), at)
+        now = fold(resolve([f for _, f in known]), at)
+        verdicts[entry_id] = (
+            assess(then, at, policy, deployment.categories).justified,
+            assess(now, at, policy, deployment.categories).justified,
+        )
+    return verdicts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", type=Path, default=Path("bench/out/store-1m"))
+    parser.add_argument("--entries", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as small_home:
+        small = store(Path(small_home), 1_000)
+        small_app = WatchlistApp(StoreSettings(Path(small_home)))
+        small_events = small_app.position()
+        small_latency = inclusion_latency(small_app, small["ids"])
+        small_app.close()
+    big = store(args.store, args.entries)
+    app = WatchlistApp(StoreSettings(args.store))
+    started = time.perf_counter()
+    catch_up(app)
+    projection_seconds = time.perf_counter() - started
+    deployment_id, compile_seconds = deploy(app, big["ids"])
+    catch_up(app)
+    events = app.position()
+    big_latency = inclusion_latency(app, big["ids"])
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = reconstruct(app, deployment_id)
+    reconstruct_seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    started = time.perf_counter()
+    replayed = naive(app, deployment_id)
+    naive_seconds = time.perf_counter() - started
+    mismatches = [
+        e
+        for e in result.entries
+        if replayed.get(e["entry_id"]) != (e["then"]["justified"], e["now"]["justified"])
+    ]
+    print(f"machine: {machine()}")
+    print(f"store: {events:,} events over {len(big['ids']):,} entries (built in {big['seconds']:.0f} s"
+          f"{', reused' if big['reused'] else ''}); projection caught up in {projection_seconds:.0f} s")  # fmt: skip
+    print(f"inclusion median latency: {small_latency * 1000:.2f} ms at {small_events:,} events, "
+          f"{big_latency * 1000:.2f} ms at {events:,} events; ratio {big_latency / small_latency:.2f} "
+          f"(target <= 1.5 and < 5 ms)")  # fmt: skip
+    print(f"deployment of {len(result.entries):,} entries compiled through the gate in {compile_seconds:.1f} s; "
+          f"classes {result.to_json()['summary']}; manifest matches: {result.manifest_matches}")  # fmt: skip
+    print(f"reconstruction, both views: {reconstruct_seconds:.2f} s (target < 1 s); peak memory "
+          f"{peak / 2**20:.0f} MB (target < 300 MB)")  # fmt: skip
+    print(f"naive replay of the events: {naive_seconds:.1f} s; speed-up {naive_seconds / reconstruct_seconds:.0f}x "
+          f"(target >= 50x); views that disagree with the replay: {len(mismatches)}")  # fmt: skip
+    app.close()
+
+
+if __name__ == "__main__":
+    main()

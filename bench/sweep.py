@@ -1,0 +1,96 @@
+"""Sweep benchmark: a retention sweep over 100,000 due entries against the ingest rate.
+
+Builds (or reuses) a store of 100,000 entries through the real application, moves the clock past
+their expiry, and measures in one run on the same store:
+- the sweep's rate (entries expired per second, one signed event and transaction each);
+- the ingest rate (entries proposed per second through the application, one transaction each);
+- the sweep's peak memory (Python allocations, tracemalloc).
+Targets: sweep rate >= 0.5 x ingest rate; peak memory < 300 MB.
+
+    python -m bench.sweep [--store bench/out/store-sweep] [--entries 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+from bench.build import START, build
+from bench.common import machine
+from bench.pointintime import load_cast
+from governance import clock, keys
+from governance.application import WatchlistApp
+from governance.entry_input import parse_proposal
+from governance.settings import StoreSettings
+from governance.signing import Signer
+from governance.sweeper import exclusive, sweep
+from governance.vocabulary import Rank, Role
+from projections.retention import due
+from projections.runner import catch_up
+from tests.conftest import entry_document
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", type=Path, default=Path("bench/out/store-sweep"))
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--ingest", type=int, default=2_000)
+    args = parser.parse_args()
+    if not (args.store / "built.txt").exists():
+        info = build(args.store, args.entries, 3)
+        (args.store / "built.txt").write_text(f"{info['seconds']:.1f} seconds to build\n")
+    app = WatchlistApp(StoreSettings(args.store))
+    cast = load_cast(app)
+    later = START + timedelta(days=200)
+    with clock.frozen(later):
+        scheduler = Signer("SCHED-1", keys.generate())
+        started = time.perf_counter()
+        catch_up(app)
+        pending = due(app, clock.now(), app.policy_at(clock.now()).document)
+        find_seconds = time.perf_counter() - started
+        proposal = parse_proposal(json.dumps(entry_document()))
+        started = time.perf_counter()
+        for _ in range(args.ingest):
+            app.propose(cast["PC-1"], proposal)
+        ingest = args.ingest / (time.perf_counter() - started)
+        enrol_scheduler(app, scheduler)
+        tracemalloc.start()
+        started = time.perf_counter()
+        with exclusive(app):
+            result = sweep(app, scheduler, pending)
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    rate = len(result.expired) / seconds
+    print(f"machine: {machine()}")
+    print(
+        f"due entries found from the projection in {find_seconds:.1f} s: {len(pending.expire):,} to expire"
+    )
+    print(f"ingest (propose, one transaction each): {ingest:,.0f} entries/s")
+    print(f"sweep: {len(result.expired):,} expired in {seconds:.0f} s = {rate:,.0f} entries/s; "
+          f"ratio to ingest {rate / ingest:.2f} (target >= 0.5); peak memory {peak / 2**20:.0f} MB (target < 300 MB)")  # fmt: skip
+    app.close()
+
+
+def enrol_scheduler(app: WatchlistApp, scheduler: Signer) -> None:
+    """Enrol the sweep's officer, signed by the bench store's administrator key when kept."""
+    admin_key = app.settings.home / "ADMIN-01.der"
+    from cryptography.hazmat.primitives import serialization
+
+    admin = Signer("ADMIN-01", serialization.load_der_private_key(admin_key.read_bytes(), None))  # type: ignore[arg-type]
+    app.enrol(
+        admin,
+        scheduler.officer_id,
+        "Sweep",
+        Rank.CONSTABLE,
+        frozenset({Role.SCHEDULER}),
+        scheduler.public_key,
+    )
+
+
+if __name__ == "__main__":
+    main()

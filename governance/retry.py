@@ -1,0 +1,35 @@
+"""Retrying a command once when another officer changed the record at the same moment.
+
+The retry reloads the record and re-checks every rule against its new state, so no update is lost
+and none is applied to a state it was not checked against. If the rules now refuse, the refusal says
+what changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from governance.errors import Conflict, Refused
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retried(command: Callable[P, R]) -> Callable[P, R]:
+    """Run ``command``; on a concurrent change, run it once more from the new state."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except Conflict as first:
+            try:
+                return command(*args, **kwargs)
+            except Conflict:
+                raise first from None
+            except Refused as now:
+                raise Conflict(f"{first.message}; now refused: {now.message}") from None
+
+    return run
