@@ -68,13 +68,13 @@ class StoreSettings:
             return {
                 **postgres_env(self.database_url),
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "APPLICATION_RECORDER_TOPIC": "governance.recorders:PostgresRecorder",
+                "APPLICATION_RECORDER_TOPIC": "governance.recorder_postgres:PostgresRecorder",
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "governance.recorders:SQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "governance.recorder_sqlite:SQLiteRecorder",
         }
 
     def describe(self) -> str:

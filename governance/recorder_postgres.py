@@ -1,0 +1,226 @@
+"""The PostgreSQL application recorder, extended (see ``governance.recorders``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from governance.leaves import append_leaves, event_leaf_hash
+from governance.records import Record, Row, TreeReader, subject_key_rows
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL application recorder with positions and the subject key table."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.keys_table = SQL("{0}.{1}").format(schema, Identifier("subject_keys"))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (key_ref text PRIMARY KEY, wrapped text NOT NULL)"
+            ).format(self.keys_table)
+        )
+        self.leaves_table = SQL("{0}.{1}").format(schema, Identifier("merkle_leaves"))
+        self.nodes_table = SQL("{0}.{1}").format(schema, Identifier("merkle_nodes"))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (leaf_index bigint PRIMARY KEY, "
+                "position bigint NOT NULL UNIQUE, hash bytea NOT NULL)"
+            ).format(self.leaves_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (level integer NOT NULL, idx bigint NOT NULL, "
+                "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
+            ).format(self.nodes_table)
+        )
+        self.select_records_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {0}.{1} WHERE originator_id = %s"
+        ).format(schema, Identifier(self.events_table_name))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # Runs inside the library's guarded block after the events' own insert has been synced, so
+        # a failing key insert surfaces here as IntegrityError rather than an aborted pipeline.
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        rows = subject_key_rows(kwargs)
+        erased = kwargs.get("erase_keys", ())
+        with curs.connection.pipeline():
+            if rows:
+                curs.executemany(
+                    SQL("INSERT INTO {0} (key_ref, wrapped) VALUES (%s, %s)").format(
+                        self.keys_table
+                    ),
+                    list(rows),
+                )
+            if erased:
+                curs.executemany(
+                    SQL("DELETE FROM {0} WHERE key_ref = %s").format(self.keys_table),
+                    [(k,) for k in erased],
+                )
+        if ids:
+            self._append_leaves(curs, stored_events, ids)
+        return ids
+
+    def _append_leaves(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        """Extend the Merkle log under the library's exclusive table lock, in the same transaction."""
+        curs.execute(
+            SQL("SELECT COALESCE(MAX(leaf_index) + 1, 0) AS size FROM {0}").format(
+                self.leaves_table
+            )
+        )
+        row = curs.fetchone()
+        assert row is not None
+        size = int(row["size"])
+
+        def read(level: int, index: int) -> bytes:
+            curs.execute(
+                SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(self.nodes_table),
+                (level, index),
+            )
+            found = curs.fetchone()
+            assert found is not None
+            return bytes(found["hash"])
+
+        leaf_rows, node_rows = append_leaves(
+            size, [(i, event_leaf_hash(e)) for i, e in zip(ids, stored_events, strict=True)], read
+        )
+        curs.executemany(
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.leaves_table), leaf_rows
+        )
+        curs.executemany(
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.nodes_table), node_rows
+        )
+
+    def select_rows(self, start: int, limit: int) -> list[Row]:
+        """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
+        statement = SQL(
+            "SELECT notification_id, originator_id::text AS stream, originator_version, topic, state "
+            "FROM {0}.{1} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (start, limit))
+            return [
+                (
+                    r["notification_id"],
+                    r["stream"],
+                    r["originator_version"],
+                    r["topic"],
+                    bytes(r["state"]),
+                )
+                for r in curs.fetchall()
+            ]
+
+    def tree_size(self) -> int:
+        """Number of leaves in the Merkle log."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT COALESCE(MAX(leaf_index) + 1, 0) AS size FROM {0}").format(
+                    self.leaves_table
+                )
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["size"])
+
+    def tree_nodes(self) -> TreeReader:
+        """A reader of stored tree nodes and leaves."""
+        return PostgresTreeReader(self)
+
+    def select_records(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> list[Record]:
+        """A stream's events in version order, each with its position."""
+        statement = self.select_records_statement
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            statement += SQL(" AND originator_version > %s")
+            params.append(gt)
+        if lte is not None:
+            statement += SQL(" AND originator_version <= %s")
+            params.append(lte)
+        statement += SQL(" ORDER BY originator_version")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                Record(
+                    row["notification_id"],
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def scrub(self) -> None:
+        """Nothing to do at once: PostgreSQL reclaims deleted rows at VACUUM (see docs/postgres.md)."""
+
+    def subject_key(self, key_ref: str) -> str | None:
+        """The wrapped data key for ``key_ref``, or None once erased."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT wrapped FROM {0} WHERE key_ref = %s").format(self.keys_table),
+                [key_ref],
+            )
+            row = curs.fetchone()
+            return None if row is None else str(row["wrapped"])
+
+
+class PostgresTreeReader:
+    """Stored Merkle nodes on PostgreSQL."""
+
+    def __init__(self, recorder: PostgresRecorder) -> None:
+        self.recorder = recorder
+
+    def _one(self, statement: Any, params: tuple[int, ...]) -> Any:
+        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params)
+            return curs.fetchone()
+
+    def node(self, level: int, index: int) -> bytes:
+        row = self._one(
+            SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(
+                self.recorder.nodes_table
+            ),
+            (level, index),
+        )
+        if row is None:
+            raise KeyError((level, index))
+        return bytes(row["hash"])
+
+    def leaf_index(self, position: int) -> int | None:
+        row = self._one(
+            SQL("SELECT leaf_index FROM {0} WHERE position = %s").format(
+                self.recorder.leaves_table
+            ),
+            (position,),
+        )
+        return None if row is None else int(row["leaf_index"])
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
+        statement = SQL(
+            "SELECT leaf_index, position, hash FROM {0} WHERE leaf_index >= %s "
+            "ORDER BY leaf_index LIMIT %s"
+        ).format(self.recorder.leaves_table)
+        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (start, limit))
+            return [
+                (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
+                for r in curs.fetchall()
+            ]

@@ -1,0 +1,165 @@
+"""The SQLite application recorder, extended (see ``governance.recorders``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from governance.leaves import append_leaves, event_leaf_hash
+from governance.records import Record, Row, TreeReader, hyphenate, subject_key_rows
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite application recorder with positions and the subject key table."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+        self.select_records_statement = (
+            f"SELECT rowid, * FROM {self.events_table_name} WHERE originator_id=? "  # noqa: S608
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS subject_keys ("
+            "key_ref TEXT PRIMARY KEY, wrapped TEXT NOT NULL) WITHOUT ROWID"
+        )
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS merkle_leaves ("
+            "leaf_index INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, hash BLOB NOT NULL)"
+        )
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID"
+        )
+        return statements
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        for key_ref, wrapped in subject_key_rows(kwargs):
+            c.execute(
+                "INSERT INTO subject_keys (key_ref, wrapped) VALUES (?, ?)", (key_ref, wrapped)
+            )
+        erased = kwargs.get("erase_keys", ())
+        if erased:
+            c.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+            c.executemany("DELETE FROM subject_keys WHERE key_ref = ?", [(k,) for k in erased])
+        if ids:
+            self._append_leaves(c, stored_events, ids)
+        return ids
+
+    def scrub(self) -> None:
+        """Flush the write-ahead log into the database and truncate it, so erased keys leave no copy."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _append_leaves(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        """Extend the Merkle log, in the events' own transaction (the writer holds the lock)."""
+        c.execute("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves")
+        size = int(c.fetchone()[0])
+
+        def read(level: int, index: int) -> bytes:
+            c.execute("SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index))
+            return bytes(c.fetchone()[0])
+
+        leaf_rows, node_rows = append_leaves(
+            size, [(i, event_leaf_hash(e)) for i, e in zip(ids, stored_events, strict=True)], read
+        )
+        c.executemany("INSERT INTO merkle_leaves VALUES (?, ?, ?)", leaf_rows)
+        c.executemany("INSERT INTO merkle_nodes VALUES (?, ?, ?)", node_rows)
+
+    def select_rows(self, start: int, limit: int) -> list[Row]:
+        """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
+                "WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+                (start, limit),
+            )
+            return [(r[0], hyphenate(r[1]), r[2], r[3], r[4]) for r in c.fetchall()]
+
+    def tree_size(self) -> int:
+        """Number of leaves in the Merkle log."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves")
+            return int(c.fetchone()[0])
+
+    def tree_nodes(self) -> TreeReader:
+        """A reader of stored tree nodes and leaves (one short transaction per read)."""
+        return SQLiteTreeReader(self.datastore)
+
+    def select_records(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> list[Record]:
+        """A stream's events in version order, each with its position."""
+        statement = self.select_records_statement
+        params: list[Any] = [originator_id.hex]
+        if gt is not None:
+            statement += "AND originator_version>? "
+            params.append(gt)
+        if lte is not None:
+            statement += "AND originator_version<=? "
+            params.append(lte)
+        statement += "ORDER BY originator_version"
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                Record(
+                    row["rowid"],
+                    StoredEvent(
+                        originator_id=UUID(row["originator_id"]),
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=row["state"],
+                    ),
+                )
+                for row in c.fetchall()
+            ]
+
+    def subject_key(self, key_ref: str) -> str | None:
+        """The wrapped data key for ``key_ref``, or None once erased."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT wrapped FROM subject_keys WHERE key_ref=?", (key_ref,))
+            row = c.fetchone()
+            return None if row is None else str(row["wrapped"])
+
+
+class SQLiteTreeReader:
+    """Stored Merkle nodes on SQLite."""
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        self.datastore = datastore
+
+    def node(self, level: int, index: int) -> bytes:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index))
+            row = c.fetchone()
+        if row is None:
+            raise KeyError((level, index))
+        return bytes(row[0])
+
+    def leaf_index(self, position: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT leaf_index FROM merkle_leaves WHERE position=?", (position,))
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT leaf_index, position, hash FROM merkle_leaves WHERE leaf_index >= ? "
+                "ORDER BY leaf_index LIMIT ?",
+                (start, limit),
+            )
+            return [(int(r[0]), int(r[1]), bytes(r[2])) for r in c.fetchall()]

@@ -1,0 +1,62 @@
+"""What the application needs from its recorders, shared by the SQLite and PostgreSQL ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+#: A stored event as plain values: (position, stream id text, version, topic, state).
+Row = tuple[int, str, int, str, bytes]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored event and its position in the store's global order."""
+
+    position: int
+    stored: StoredEvent
+
+
+class WatchlistRecorder(Protocol):
+    """What the application needs from a recorder beyond the library's interface."""
+
+    def select_records(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> list[Record]: ...
+
+    def subject_key(self, key_ref: str) -> str | None: ...
+
+    def scrub(self) -> None: ...
+
+    def tree_size(self) -> int: ...
+
+    def tree_nodes(self) -> TreeReader: ...
+
+    def select_rows(self, start: int, limit: int) -> list[Row]: ...
+
+
+class TreeReader(Protocol):
+    """Reads the stored Merkle log."""
+
+    def node(self, level: int, index: int) -> bytes: ...
+
+    def leaf_index(self, position: int) -> int | None: ...
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]: ...
+
+
+def subject_key_rows(kwargs: dict[str, Any]) -> Sequence[tuple[str, str]]:
+    """The (key_ref, wrapped_key) rows passed to ``insert_events`` as ``subject_keys=``."""
+    rows: Sequence[tuple[str, str]] = kwargs.get("subject_keys", ())
+    return rows
+
+
+def hyphenate(stream: str) -> str:
+    """The canonical text of a UUID stored as 32 hex digits."""
+    if len(stream) != 32:
+        return stream
+    return f"{stream[:8]}-{stream[8:12]}-{stream[12:16]}-{stream[16:20]}-{stream[20:]}"
