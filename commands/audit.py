@@ -13,7 +13,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from commands import witness
 from commands.render import JSON_HELP, emit, emit_json, emit_rows, stdout
-from commands.session import Session, entry_id, passphrase_from, session_of
+from commands.session import (
+    Session,
+    entry_id,
+    passphrase_from,
+    read_text_input,
+    session_of,
+)
 from governance.audit import AuditReport, verify_store
 from governance.errors import Failure, GovernanceError, IntegrityFailure, InvalidInput
 from governance.export import export_bundle
@@ -37,10 +43,7 @@ def trusted_checkpoints(ledger: Ledger, files: list[Path]) -> tuple[list[Trusted
     held, failures = [], []
     verifier = ledger.log_verifier()
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise InvalidInput(f"--trusted: cannot read {path}") from None
+        text = read_text_input(path, "--trusted")
         try:
             held.append(Trusted(path.name, open_checkpoint(text, verifier, ledger.origin)))
         except GovernanceError as error:
@@ -210,12 +213,7 @@ def export(
     signer = session.signer()
     store.authenticate(signer, Action.EXPORT_RECORD)
     check_text("purpose", purpose)
-    texts = []
-    for path in checkpoint or []:
-        try:
-            texts.append(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            raise InvalidInput(f"--checkpoint: cannot read {path}") from None
+    texts = [read_text_input(path, "--checkpoint") for path in checkpoint or []]
     if sign:
         texts.append(Ledger(store).checkpoint(log_signing_key(session)))
     manifest = export_bundle(store, directory, texts, witness_key or [])

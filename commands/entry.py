@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from commands.render import JSON_HELP, emit, emit_rows
-from commands.session import entry_id, session_of
+from commands.session import entry_id, read_input, session_of
 from governance import clock
 from governance.entry import Entry
 from governance.entry_input import parse_proposal
@@ -35,11 +35,7 @@ def propose(
 ) -> None:
     """Propose an entry (custodian); it is not active until authorised."""
     session = session_of(ctx)
-    try:
-        text = file.read_bytes()
-    except OSError:
-        raise InvalidInput(f"--file: cannot read {file}") from None
-    proposal = parse_proposal(text)
+    proposal = parse_proposal(read_input(file, "--file"))
     entry = session.app().propose(session.signer(), proposal)
     emit({"entry_id": str(entry.id), "status": entry.status.value}, as_json, "Proposed an entry.")
 

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from commands.render import JSON_HELP, emit, emit_json, stdout
-from commands.session import session_of
+from commands.session import read_input, session_of
 from governance import clock
-from governance.errors import InvalidInput
 from governance.policy import parse_policy
 from governance.times import format_instant, parse_optional_instant
 
@@ -30,11 +29,7 @@ def publish(
 ) -> None:
     """Publish the next policy version (admin)."""
     session = session_of(ctx)
-    try:
-        text = file.read_bytes()
-    except OSError:
-        raise InvalidInput(f"file: cannot read {file}") from None
-    document = parse_policy(text, file.name)
+    document = parse_policy(read_input(file, "file"), file.name)
     at = parse_optional_instant(effective_at, "effective-at")
     version = session.app().publish_policy(session.signer(), document, at)
     assert version.effective_at is not None

@@ -91,6 +91,22 @@ def passphrase_from(variable: str, prompt: str, *, confirm: bool = False) -> str
     return entered
 
 
+def read_input(path: Path, option: str) -> bytes:
+    """The bytes of a file named on the command line, or one clear InvalidInput line."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise InvalidInput(f"{option}: cannot read {path}") from None
+
+
+def read_text_input(path: Path, option: str) -> str:
+    """The UTF-8 text of a file named on the command line, or one clear InvalidInput line."""
+    try:
+        return read_input(path, option).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{option}: {path} is not UTF-8 text") from None
+
+
 def entry_id(text: str) -> UUID:
     """Parse an entry id argument."""
     try:

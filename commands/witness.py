@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from commands.render import JSON_HELP, emit, stdout
-from commands.session import passphrase_from, session_of
+from commands.session import passphrase_from, read_text_input, session_of
 from governance import clock, witness
 from governance.errors import InvalidInput
 from governance.ledger import Ledger
@@ -59,10 +59,7 @@ def cosign(
     ] = None,
 ) -> None:
     """Cosign a checkpoint if it extends the last one cosigned; exit 3 on rollback or fork."""
-    try:
-        text = checkpoint_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise InvalidInput(f"checkpoint: cannot read {checkpoint_file}") from None
+    text = read_text_input(checkpoint_file, "checkpoint")
     last = witness.WitnessState.load(state)
     hashes = read_proof(proof) if proof is not None else None
     if hashes is None and last.size is not None:
@@ -77,7 +74,7 @@ def cosign(
 def read_proof(path: Path) -> list[bytes]:
     """Proof hashes from a JSON document with a ``proof`` list of hex strings."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_text_input(path, "--proof"))
         return [bytes.fromhex(item) for item in document["proof"]]
     except (OSError, ValueError, KeyError, TypeError):
         raise InvalidInput(f"--proof: {path} is not a consistency proof document") from None
