@@ -52,3 +52,7 @@ def global_options(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -373,8 +373,9 @@ class Entry(Governed):
     def check_status(self, wanted: Status, doing: str) -> None:
         """Refuse unless the entry is in status ``wanted``."""
         if self.status is not wanted:
+            article = "an" if wanted is Status.ACTIVE else "a"
             raise RuleViolation(
-                f"status: the entry is {self.status}; only a {wanted} entry can be {doing}"
+                f"status: the entry is {self.status}; only {article} {wanted} entry can be {doing}"
             )
 
     def check_open(self, doing: str) -> None:

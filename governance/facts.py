@@ -97,6 +97,7 @@ def resolve(facts: Iterable[Fact], upto: int | None = None) -> list[Resolved]:
     known = sorted((f for f in facts if upto is None or f.version <= upto), key=lambda f: f.version)
     confirmed = {int(f.data["confirms"]): f.version for f in known if f.kind == "Confirmed"}
     live: dict[int, Resolved] = {}
+    chains: dict[int, int] = {}  # any version in a fact's chain -> the key of the fact in force
     pending: list[Resolved] = []
     for fact in known:
         if fact.kind == "Confirmed":
@@ -109,20 +110,21 @@ def resolve(facts: Iterable[Fact], upto: int | None = None) -> list[Resolved]:
                 )
                 continue
             extra = (confirmed[fact.version],)
-        if fact.kind == "Corrected":
-            target = live.pop(int(fact.data["supersedes"]), None)
-            if target is not None:
+        if fact.kind in ("Corrected", "Retracted"):
+            key = chains.get(int(fact.data["supersedes"]))
+            target = live.pop(key, None) if key is not None else None
+            if target is not None and fact.kind == "Corrected":
                 merged = {**target.data, **dict(fact.data.get("changes", {}))}
                 versions = (*target.versions, fact.version, *extra)
                 live[fact.version] = Resolved(
                     target.kind, fact.effective_at, fact.actor, merged, versions
                 )
-        elif fact.kind == "Retracted":
-            live.pop(int(fact.data["supersedes"]), None)
+                chains.update(dict.fromkeys(versions, fact.version))
         else:
             live[fact.version] = Resolved(
                 fact.kind, fact.effective_at, fact.actor, fact.data, (fact.version, *extra)
             )
+            chains.update(dict.fromkeys((fact.version, *extra), fact.version))
     return sorted(live.values(), key=lambda r: (r.effective_at, r.version)) + pending
 
 

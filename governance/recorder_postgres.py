@@ -167,8 +167,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             ]
 
-    def scrub(self) -> None:
+    def scrub(self) -> bool:
         """Nothing to do at once: PostgreSQL reclaims deleted rows at VACUUM (see docs/postgres.md)."""
+        return True
 
     def subject_key(self, key_ref: str) -> str | None:
         """The wrapped data key for ``key_ref``, or None once erased."""

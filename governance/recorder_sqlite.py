@@ -54,12 +54,23 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             self._append_leaves(c, stored_events, ids)
         return ids
 
-    def scrub(self) -> None:
-        """Flush the write-ahead log into the database and truncate it, so erased keys leave no copy."""
+    def scrub(self) -> bool:
+        """Flush the write-ahead log into the database and truncate it, so erased keys leave no copy.
+
+        Returns False when another connection's open read prevents it (it is then retried later:
+        see ``StoreCore.scrub``); waits at most a few seconds rather than the full lock timeout.
+        """
         with self.datastore.get_connection(commit=True) as conn:
             cursor = conn.cursor()
             cursor.execute("PRAGMA secure_delete = ON")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.execute("PRAGMA busy_timeout = 2000")
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            finally:
+                timeout_ms = int((self.datastore.pool.lock_timeout or 5) * 1000)
+                cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+        return not busy
 
     def _append_leaves(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]

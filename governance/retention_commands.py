@@ -69,10 +69,11 @@ class RetentionCommands(DeploymentCommands):
             raise RuleViolation(
                 "status: the entry is still listed; remove it first (for example --reason erasure_upheld)"
             )
+        self.subject_key(entry)  # a key already missing without an erasure record is tampering
         record = self._retention(signer, entry_id)
         record.erase(signer.officer_id, reason, run_id, now)
         self.record(record, signer=signer, erase_keys=[str(entry.subject["key_ref"])])
-        self.store_recorder.scrub()
+        self.scrub()
         return record
 
     @retried

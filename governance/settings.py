@@ -77,6 +77,21 @@ class StoreSettings:
             "APPLICATION_RECORDER_TOPIC": "governance.recorder_sqlite:SQLiteRecorder",
         }
 
+    def postgres_connection(self) -> dict[str, str]:
+        """Keyword arguments for ``psycopg.connect`` to this store's database."""
+        env = postgres_env(self.database_url or "")
+        return {
+            "dbname": env["POSTGRES_DBNAME"],
+            "host": env["POSTGRES_HOST"],
+            "port": env["POSTGRES_PORT"],
+            "user": env["POSTGRES_USER"],
+            "password": env["POSTGRES_PASSWORD"],
+        }
+
+    def postgres_schema(self) -> str:
+        """The store's PostgreSQL schema (``public`` unless the URL names one)."""
+        return postgres_env(self.database_url or "").get("POSTGRES_SCHEMA", "public")
+
     def describe(self) -> str:
         """Where the events are, without any password."""
         if self.database_url:

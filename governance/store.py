@@ -7,13 +7,16 @@ Application class, ``governance.application.WatchlistApp``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Notification, RecordConflictError
+from eventsourcing.persistence import ApplicationRecorder, Notification, RecordConflictError
 from eventsourcing.utils import Environment, EnvType
 
 from governance.catalogue import EVENT_TYPES
@@ -36,6 +39,48 @@ class StoreCore(Application[UUID]):
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
         super().__init__(env=settings.library_env())
+        if self.scrub_marker.exists():
+            self.scrub()  # finish an erasure's clean-up that an open reader held up last time
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The library's recorder; on PostgreSQL its table set-up is serialised across processes."""
+        with self.setup_lock():
+            return super().construct_recorder()
+
+    @contextmanager
+    def setup_lock(self) -> Iterator[None]:
+        """On PostgreSQL, one process at a time creates or updates tables (``CREATE OR REPLACE``
+        statements race otherwise); on SQLite the database's own lock suffices."""
+        if self.settings.database_url is None:
+            yield
+            return
+        params = self.settings.postgres_connection()
+        with psycopg.connect(autocommit=True, **params) as conn:  # type: ignore[arg-type]
+            key = f"{self.settings.postgres_schema()}/watchlist-setup"
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+    @property
+    def scrub_marker(self) -> Path:
+        return self.settings.home / "scrub-pending"
+
+    def scrub(self) -> None:
+        """Leave no copy of erased keys in the database's files (retried on the next open if held up)."""
+        if self.store_recorder.scrub():
+            self.scrub_marker.unlink(missing_ok=True)
+        else:
+            self.scrub_marker.parent.mkdir(parents=True, exist_ok=True)
+            self.scrub_marker.touch()
+
+    def close(self) -> None:
+        """Close, first finishing any held-up clean-up after an erasure."""
+        if getattr(self, "settings", None) is not None and self.scrub_marker.exists():
+            with contextlib.suppress(Exception):
+                self.scrub()
+        super().close()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only our explicit settings: ambient ``POSTGRES_*`` or ``CIPHER_*`` variables never leak in."""
@@ -125,16 +170,15 @@ class StoreCore(Application[UUID]):
     def advisory_lock(self, name: str) -> Iterator[bool]:
         """A PostgreSQL session advisory lock held for the block; yields whether it was acquired."""
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        key = f"{self.settings.postgres_schema()}/{name}"
         with datastore.get_connection() as conn:
-            row = conn.execute(
-                "SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,)
-            ).fetchone()
+            row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (key,)).fetchone()
             acquired = bool(row and row["ok"])
             try:
                 yield acquired
             finally:
                 if acquired:
-                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
     def notifications(self, topics: list[str], batch: int = 500) -> Iterator[Notification]:
         """Every stored event of the given types, in store order."""

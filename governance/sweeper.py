@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 
 from governance.application import WatchlistApp
 from governance.errors import Conflict, RuleViolation
+from governance.permissions import Action
 from governance.signing import Signer
 
 ERASURE_REASON = "retention period ended"
@@ -65,6 +66,8 @@ def sweep(
 ) -> SweepResult:
     """Carry out what is due. Entries whose state changed meanwhile are left for the next run."""
     result = SweepResult(str(uuid4()), dry_run=dry_run)
+    if not dry_run:
+        app.authenticate(signer, Action.RECORD_SWEEP)  # refuse before acting, not after
     if dry_run:
         result.expired, result.erased = list(due.expire), list(due.erase)
         return result

@@ -243,6 +243,10 @@ class Verifier:
             # The first administrator's self-signed enrolment, anchored by the founding record.
             if payload.get("public_key") != founding.admin_public_key:
                 return None, ["first administrator enrolled with a key other than the founding key"]
+            if "admin" not in payload.get("roles", []):
+                return founding.admin_public_key, [
+                    "the founder did not hold a role allowed to found the store (admin)"
+                ]
             return founding.admin_public_key, []
         try:
             state = self.officer_at(envelope.actor, position)

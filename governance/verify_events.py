@@ -198,6 +198,10 @@ class Replay:
         if topic == ENROLLED and first_admin and actor not in self.officers:
             if p.get("public_key") != admin_key or kid != key_id(admin_key):
                 return None, ["the first administrator is enrolled without the founding key"]
+            if "admin" not in (p.get("roles") or []):
+                return admin_key, [
+                    "the founder did not hold a role allowed to found the store (admin)"
+                ]
             return admin_key, []  # the first administrator's self-signed enrolment
         officer = self.officers.get(actor)
         if officer is None:

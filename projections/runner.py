@@ -65,7 +65,8 @@ def projection_store(app: StoreCore) -> ProjectionStore:
             if app.settings.backend == "sqlite"
             else PostgresProjectionRecorder
         )
-        store = cast(ProjectionStore, app.factory.tracking_recorder(kind))
+        with app.setup_lock():
+            store = cast(ProjectionStore, app.factory.tracking_recorder(kind))
         _STORES[app] = store
     return store
 
