@@ -9,6 +9,7 @@ from governance import clock
 from governance.errors import InvalidInput
 from governance.permissions import Action
 from governance.policy import DEFAULT, PolicyDocument, PolicyVersion
+from governance.settings import StoreSettings
 from governance.signing import Signer
 from governance.store import StoreCore
 
@@ -30,6 +31,10 @@ BUILT_IN = InForce(0, None, 0, DEFAULT)
 
 class PolicyCommands(StoreCore):
     """Policy versions."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self._published: list[InForce] = []  # read once, then only what was published since
+        super().__init__(settings)
 
     def publish_policy(
         self, signer: Signer, document: PolicyDocument, effective_at: datetime | None
@@ -54,14 +59,13 @@ class PolicyCommands(StoreCore):
 
     def policy_versions(self, known_at: int | None = None) -> list[InForce]:
         """Every published version known at store position ``known_at`` (default: now)."""
-        found = []
-        for note in self.notifications([PUBLISHED]):
-            if known_at is not None and note.id > known_at:
-                break
+        after = self._published[-1].position if self._published else 0
+        for note in self.notifications([PUBLISHED], start=after + 1):
             published: PolicyVersion = self.load(note.originator_id, PolicyVersion, "policy")  # type: ignore[arg-type]
-            found.append(
+            self._published.append(
                 InForce(published.number, published.effective_at, note.id, published.document)
             )
+        found = [v for v in self._published if known_at is None or v.position <= known_at]
         return sorted(found, key=lambda v: v.version)
 
     def policy_at(self, at: datetime, known_at: int | None = None) -> InForce:

@@ -23,6 +23,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         self.keys_table = SQL("{0}.{1}").format(schema, Identifier("subject_keys"))
+        # Finding events of a few types (policy versions, officers, disclosures) without a scan.
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {0} ON {1}.{2} (topic, notification_id)").format(
+                Identifier(f"{self.events_table_name}_topic"),
+                schema,
+                Identifier(self.events_table_name),
+            )
+        )
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} (key_ref text PRIMARY KEY, wrapped text NOT NULL)"

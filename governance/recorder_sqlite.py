@@ -24,6 +24,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
+        # Finding events of a few types (policy versions, officers, disclosures) without a scan.
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {self.events_table_name}_topic "
+            f"ON {self.events_table_name} (topic)"
+        )
         statements.append(
             "CREATE TABLE IF NOT EXISTS subject_keys ("
             "key_ref TEXT PRIMARY KEY, wrapped TEXT NOT NULL) WITHOUT ROWID"

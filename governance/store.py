@@ -180,9 +180,10 @@ class StoreCore(Application[UUID]):
                 if acquired:
                     conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
-    def notifications(self, topics: list[str], batch: int = 500) -> Iterator[Notification]:
-        """Every stored event of the given types, in store order."""
-        start = 1
+    def notifications(
+        self, topics: list[str], batch: int = 500, start: int = 1
+    ) -> Iterator[Notification]:
+        """Every stored event of the given types from position ``start``, in store order."""
         while True:
             page = self.recorder.select_notifications(start, batch, topics=topics)
             yield from page

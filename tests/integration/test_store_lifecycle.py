@@ -98,3 +98,38 @@ class TestRefusalsWriteNothing:
         with pytest.raises(PermissionDenied, match="revoked"):
             world.proposed()
         assert verify_store(world.app).ok
+
+
+class TestLookupsByType:
+    def test_events_are_found_by_type_through_an_index(self, world: World) -> None:
+        """Policy, officer and disclosure lookups do not scan the whole store."""
+        recorder = world.app.recorder
+        table = recorder.events_table_name  # type: ignore[attr-defined]
+        if world.settings.database_url is None:
+            with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+                c.execute(
+                    f"EXPLAIN QUERY PLAN SELECT rowid, * FROM {table} WHERE rowid>=? "
+                    "AND topic IN (?) ORDER BY rowid LIMIT 500",
+                    (1, "watchlist:PolicyVersion.Published"),
+                )
+                plan = " ".join(str(tuple(row)) for row in c.fetchall())
+            assert f"USING INDEX {table}_topic" in plan
+        else:
+            with recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+                row = conn.execute(
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                    (recorder.datastore.schema, f"{table}_topic"),  # type: ignore[attr-defined]
+                ).fetchone()
+            assert row is not None
+            assert "(topic, notification_id)" in row["indexdef"]
+
+    def test_a_policy_published_by_another_client_is_seen_by_an_open_one(
+        self, world: World
+    ) -> None:
+        assert world.app.policy_at(clock.now()).version == 0  # read, and remembered
+        other = world.reopen()
+        other.publish_policy(world.admin, DEFAULT, None)
+        other.close()
+        in_force = world.app.policy_at(clock.now())
+        assert in_force.version == 1
+        assert [v.version for v in world.app.policy_versions(known_at=in_force.position - 1)] == []
