@@ -94,7 +94,9 @@ def require_aware(value: datetime, field: str) -> datetime:
 
 def format_instant(value: datetime) -> str:
     """Render an instant as RFC 3339 UTC with microseconds, e.g. ``2026-11-26T09:00:00.000000Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" becomes "Z"
 
 
 def parse_formatted(text: str) -> datetime:

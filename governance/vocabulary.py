@@ -25,11 +25,14 @@ class Rank(StrEnum):
     @property
     def seniority(self) -> int:
         """Position in the rank order, 0 for constable."""
-        return list(Rank).index(self)
+        return _SENIORITY[self]
 
     def at_least(self, other: Rank) -> bool:
         """True when this rank is ``other`` or more senior."""
         return self.seniority >= other.seniority
+
+
+_SENIORITY = {rank: index for index, rank in enumerate(Rank)}
 
 
 class Role(StrEnum):

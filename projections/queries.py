@@ -79,44 +79,84 @@ def basis(
 
 def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
     """The entries' views at ``on.at`` as known at ``on.known_at`` (absent: not proposed by then)."""
-    found: dict[str, View] = {}
-    revoked_cache: dict[str, bool] = {}
+    return views_on(tx, entry_ids, [on])[0]
+
+
+def views_on(tx: Tx, entry_ids: Sequence[str], bases: Sequence[Basis]) -> list[dict[str, View]]:
+    """The entries' views on each basis; the entries' facts are read once for all of them."""
+    found: list[dict[str, View]] = [{} for _ in bases]
+    judged = Judged(tx)
+    upto = max(on.known_at for on in bases)
     for start in range(0, len(entry_ids), CHUNK):
         chunk = list(entry_ids[start : start + CHUNK])
-        marks = ",".join("?" * len(chunk))
-        rows = tx.all(  # only placeholders are interpolated
-            f"SELECT entry_id, state FROM {{t}}wl_entry_intervals WHERE entry_id IN ({marks}) "  # noqa: S608
-            "AND known_from <= ? AND known_to > ? AND valid_from <= ? AND valid_to > ?",
-            (*chunk, on.known_at, on.known_at, to_micros(on.at), to_micros(on.at)),
-        )
-        states = {str(r[0]): decode_state(str(r[1])) for r in rows}
-        places = evidence_places(tx, chunk, on.known_at)
-        known: dict[str, int] = {}
-        for entry, version in places:
-            known[entry] = max(known.get(entry, 0), version)
-        for entry_id in chunk:
-            state = states.get(entry_id, EntryState())
-            version = known.get(entry_id, 0)
-            officer = state.authorised_by
-            if officer is not None and officer not in revoked_cache:
-                revoked_cache[officer] = revoked(tx, officer, on.at, on.known_at)
-            verdict = assess(
-                state, on.at, on.policy, on.permitted, bool(officer and revoked_cache[officer])
-            )
-            evidence = [
-                {"fact": name, "stream": entry_id, "version": v, **places[(entry_id, v)]}
-                for name, versions in sorted(verdict.evidence.items())
-                for v in versions
-                if (entry_id, v) in places
-            ]
-            found[entry_id] = View(entry_id, version, state, verdict, evidence)
+        places = evidence_places(tx, chunk, upto)
+        items: dict[tuple[str, int], dict[str, Any]] = {}  # one evidence item per fact, shared
+        for on, into in zip(bases, found, strict=True):
+            texts = interval_states(tx, chunk, on)
+            known: dict[str, int] = {}
+            for (entry, version), place in places.items():
+                if place["position"] <= on.known_at:
+                    known[entry] = max(known.get(entry, 0), version)
+            for entry_id in chunk:
+                state, verdict = judged(texts.get(entry_id), on)
+                evidence = [
+                    {"fact": name, **item(items, places, entry_id, v)}
+                    for name, versions in sorted(verdict.evidence.items())
+                    for v in versions
+                    if (place := places.get((entry_id, v))) is not None
+                    and place["position"] <= on.known_at
+                ]
+                into[entry_id] = View(entry_id, known.get(entry_id, 0), state, verdict, evidence)
     return found
+
+
+def interval_states(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, str]:
+    """The encoded state of each entry valid at ``on.at`` as known at ``on.known_at``."""
+    marks = ",".join("?" * len(entry_ids))
+    rows = tx.all(  # only placeholders are interpolated
+        f"SELECT entry_id, state FROM {{t}}wl_entry_intervals WHERE entry_id IN ({marks}) "  # noqa: S608
+        "AND known_from <= ? AND known_to > ? AND valid_from <= ? AND valid_to > ?",
+        (*entry_ids, on.known_at, on.known_at, to_micros(on.at), to_micros(on.at)),
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+class Judged:
+    """Decoded states and their assessments, each worked out once per distinct input.
+
+    Views of many entries on two bases share most states (an entry unchanged since the earlier
+    basis has the same interval row in both), so decoding and judging are memoised.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+        self.states: dict[str | None, EntryState] = {None: EntryState()}
+        self.revocations: dict[tuple[str, datetime, int], bool] = {}
+        self.assessments: dict[tuple[Any, ...], Assessment] = {}
+
+    def __call__(self, text: str | None, on: Basis) -> tuple[EntryState, Assessment]:
+        state = self.states.get(text)
+        if state is None:
+            state = self.states[text] = decode_state(str(text))
+        officer = state.authorised_by
+        was_revoked = False
+        if officer is not None:
+            key = (officer, on.at, on.known_at)
+            if key not in self.revocations:
+                self.revocations[key] = revoked(self.tx, officer, on.at, on.known_at)
+            was_revoked = self.revocations[key]
+        memo = (text, on.at, on.policy_version, on.permitted, was_revoked)
+        verdict = self.assessments.get(memo)
+        if verdict is None:
+            verdict = assess(state, on.at, on.policy, on.permitted, was_revoked)
+            self.assessments[memo] = verdict
+        return state, verdict
 
 
 def evidence_places(
     tx: Tx, entry_ids: Sequence[str], known_at: int
 ) -> dict[tuple[str, int], dict[str, Any]]:
-    """Where each fact of the entries sits: position, actor, type, both times."""
+    """Where each fact of the entries sits: position, actor, type, both times (as microseconds)."""
     marks = ",".join("?" * len(entry_ids))
     rows = tx.all(  # only placeholders are interpolated
         f"SELECT entry_id, version, position, actor, kind, effective_at, recorded_at FROM {{t}}wl_entry_facts "  # noqa: S608
@@ -128,11 +168,32 @@ def evidence_places(
             "position": int(r[2]),
             "actor": str(r[3]),
             "type": str(r[4]),
-            "effective_at": from_micros(int(r[5])),
-            "recorded_at": from_micros(int(r[6])),
+            "effective_at": int(r[5]),
+            "recorded_at": int(r[6]),
         }
         for r in rows
     }
+
+
+def item(
+    items: dict[tuple[str, int], dict[str, Any]],
+    places: dict[tuple[str, int], dict[str, Any]],
+    entry_id: str,
+    version: int,
+) -> dict[str, Any]:
+    """The evidence item of one fact (its stream, version and place, times as instants)."""
+    key = (entry_id, version)
+    found = items.get(key)
+    if found is None:
+        place = places[key]
+        found = items[key] = {
+            "stream": entry_id,
+            "version": version,
+            **place,
+            "effective_at": from_micros(place["effective_at"]),
+            "recorded_at": from_micros(place["recorded_at"]),
+        }
+    return found
 
 
 def revoked(tx: Tx, officer_id: str, at: datetime, known_at: int) -> bool:

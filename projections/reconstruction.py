@@ -15,7 +15,15 @@ from uuid import UUID
 from governance.deployment_commands import DeploymentCommands, describe
 from governance.errors import RuleViolation
 from governance.times import format_instant, from_micros
-from projections.queries import Basis, View, basis, current_position, knowledge_points, views
+from projections.queries import (
+    Basis,
+    View,
+    basis,
+    current_position,
+    knowledge_points,
+    views,
+    views_on,
+)
 from projections.runner import projection_store
 from projections.storage import Tx
 
@@ -66,7 +74,7 @@ def reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction:
     with projection_store(app).reading() as tx:
         then = basis(tx, deployment.go_live, int(compiled["basis"]), deployment.categories)
         now = basis(tx, deployment.go_live, now_position, deployment.categories)
-        then_views, now_views = views(tx, considered, then), views(tx, considered, now)
+        then_views, now_views = views_on(tx, considered, [then, now])
         entries = [
             compare(
                 tx,

@@ -29,6 +29,9 @@ TABLES = [
     "known_to BIGINT NOT NULL, valid_from BIGINT NOT NULL, valid_to BIGINT NOT NULL, state TEXT NOT NULL, "
     "PRIMARY KEY (entry_id, known_from, valid_from))",
     "CREATE INDEX IF NOT EXISTS {i}wl_entry_intervals_open ON {t}wl_entry_intervals (entry_id, known_to)",
+    # Covers the evidence lookup (every column but the data), so it never visits the table.
+    "CREATE INDEX IF NOT EXISTS {i}wl_entry_facts_places ON {t}wl_entry_facts "
+    "(entry_id, position, version, kind, actor, effective_at, recorded_at)",
     "CREATE TABLE IF NOT EXISTS {t}wl_entries (entry_id TEXT PRIMARY KEY, status TEXT NOT NULL, "
     "category TEXT NOT NULL, review_by BIGINT, expires_at BIGINT, left_at BIGINT, proposed_position BIGINT NOT NULL, "
     "last_position BIGINT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, "
