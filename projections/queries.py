@@ -94,8 +94,8 @@ def views_on(tx: Tx, entry_ids: Sequence[str], bases: Sequence[Basis]) -> list[d
         for on, into in zip(bases, found, strict=True):
             texts = interval_states(tx, chunk, on)
             known: dict[str, int] = {}
-            for (entry, version), place in places.items():
-                if place["position"] <= on.known_at:
+            for (entry, version), where in places.items():
+                if where["position"] <= on.known_at:
                     known[entry] = max(known.get(entry, 0), version)
             for entry_id in chunk:
                 state, verdict = judged(texts.get(entry_id), on)
