@@ -31,8 +31,8 @@ from governance.deployment import UseCase
 from governance.facts import Fact, fold, resolve
 from governance.justification import assess
 from governance.settings import StoreSettings
-from governance.times import parse_formatted
 from governance.signing import Signer
+from governance.times import parse_formatted
 from governance.vocabulary import Category, RemovalReason
 from projections.queries import inclusion
 from projections.reconstruction import reconstruct
@@ -77,7 +77,9 @@ def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
     """
     runs = sum(1 for _ in app.notifications(["watchlist:Deployment.Compiled"]))
     ids = ids[: len(ids) - runs * DEPLOYMENT]
-    end = max(START + timedelta(minutes=len(ids) // 250 + 1), last_recorded(app)) + timedelta(days=1)
+    end = max(START + timedelta(minutes=len(ids) // 250 + 1), last_recorded(app)) + timedelta(
+        days=1
+    )
     keys = load_cast(app)
     with clock.frozen(end):
         deployment = app.authorise_deployment(
