@@ -33,7 +33,7 @@ from governance.justification import assess
 from governance.settings import StoreSettings
 from governance.signing import Signer
 from governance.times import parse_formatted
-from governance.vocabulary import Category, RemovalReason
+from governance.vocabulary import Category, RemovalReason, SourceStatus
 from projections.queries import inclusion
 from projections.reconstruction import reconstruct
 from projections.runner import catch_up
@@ -76,25 +76,29 @@ def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
     store's last recorded event, so the store stays valid (no backdated insert) and re-runnable.
     """
     runs = sum(1 for _ in app.notifications(["watchlist:Deployment.Compiled"]))
-    ids = ids[: len(ids) - runs * DEPLOYMENT]
-    end = max(START + timedelta(minutes=len(ids) // 250 + 1), last_recorded(app)) + timedelta(
-        days=1
-    )
+    window = [UUID(i) for i in ids[: len(ids) - runs * DEPLOYMENT][-DEPLOYMENT:]]
+    built_end = START + timedelta(minutes=len(ids) // 250 + 1)
+    end = max(built_end, last_recorded(app) + timedelta(minutes=1))
     keys = load_cast(app)
+    if end > built_end:  # a rerun: the window's sources are re-checked, as before any deployment
+        with clock.frozen(end):
+            for entry_id in window:
+                app.verify_source(keys["PC-1"], entry_id, SourceStatus.LIVE, None, "PNC re-check")
+        end += timedelta(minutes=1)
     with clock.frozen(end):
         deployment = app.authorise_deployment(
             keys["SUPT-1"], "Bench Station", "Sought people pass through it", "Benchmark objective",
             UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], end + timedelta(hours=1), end + timedelta(hours=9),
         )  # fmt: skip
         started = time.perf_counter()
-        app.compile_deployment(keys["PC-1"], deployment.id, [UUID(i) for i in ids[-DEPLOYMENT:]])
+        app.compile_deployment(keys["PC-1"], deployment.id, window)
         compile_seconds = time.perf_counter() - started
     with clock.frozen(end + timedelta(hours=1)):
         app.start_deployment(keys["SUPT-1"], deployment.id)
     with clock.frozen(end + timedelta(days=7)):
         go_live = end + timedelta(hours=1)
-        for entry_id in ids[-DEPLOYMENT:][:100]:
-            app.remove(keys["PC-1"], UUID(entry_id), RemovalReason.ARRESTED_OR_LOCATED, go_live - timedelta(days=1),
+        for entry_id in window[:100]:
+            app.remove(keys["PC-1"], entry_id, RemovalReason.ARRESTED_OR_LOCATED, go_live - timedelta(days=1),
                        None, "Learned late", "REF")  # fmt: skip
     return deployment.id, compile_seconds
 
@@ -121,7 +125,10 @@ def naive(app: WatchlistApp, deployment_id: UUID) -> dict[str, tuple[bool, bool]
     """Replay every event from the log directly, per entry and per view (no projection)."""
     deployment = app.deployment(deployment_id)
     assert deployment.compilation is not None
-    wanted = {m["entry_id"] for m in deployment.compilation["manifest"]}
+    compiled = deployment.compilation
+    wanted = {m["entry_id"] for m in compiled["manifest"]} | {
+        x["entry_id"] for x in compiled["excluded"]
+    }
     basis, at = int(deployment.compilation["basis"]), deployment.go_live
     facts: dict[str, list[tuple[int, Fact]]] = defaultdict(list)
     start = 1
