@@ -28,5 +28,14 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
+# Long-running (the 1M-event store takes about 25 minutes to build and project); not part of CI.
+bench: $(STAMP)
+	mkdir -p bench/out
+	$(BIN)/python -m bench.ingest | tee bench/out/ingest.log
+	$(BIN)/python -m bench.pointintime | tee bench/out/pointintime.log
+	$(BIN)/python -m bench.verify | tee bench/out/verify.log
+	$(BIN)/python -m bench.sweep | tee bench/out/sweep.log
+	$(BIN)/python -m bench.postgres | tee bench/out/postgres.log
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

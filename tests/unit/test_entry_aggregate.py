@@ -177,6 +177,13 @@ class TestReview:
         with pytest.raises(PermissionDenied, match="proposed"):
             given_active().review("PC-1", ReviewOutcome.RETAIN, "Keep.", None, None, NOW, DEFAULT)
 
+    def test_the_proposer_may_review_where_the_policy_allows_it(self) -> None:
+        entry = given_active()
+        lenient = DEFAULT.model_copy(update={"reviewer_may_be_proposer": True})
+        entry.review("PC-1", ReviewOutcome.RETAIN, "Keep.", None, None, NOW, lenient)
+        assert new_event_types(entry) == ["Reviewed"]
+        assert entry.state.last_reviewed_at == NOW
+
     def test_refuses_a_review_of_a_proposed_entry(self) -> None:
         with pytest.raises(RuleViolation, match="proposed"):
             given_proposed().review(
