@@ -36,7 +36,7 @@ from governance.times import parse_formatted
 from governance.vocabulary import Category, RemovalReason, SourceStatus
 from projections.queries import inclusion
 from projections.reconstruction import reconstruct
-from projections.runner import catch_up
+from projections.runner import catch_up, projection_store
 
 DEPLOYMENT = 10_000
 
@@ -54,19 +54,26 @@ def store(path: Path, entries: int) -> dict[str, Any]:
     return {**info, "reused": False}
 
 
-def inclusion_latency(app: WatchlistApp, ids: list[str], samples: int = 400) -> float:
-    """Median seconds of one ``inclusion`` answer (projection caught up first)."""
-    catch_up(app)
+def inclusion_latencies(
+    stores: list[tuple[WatchlistApp, list[str]]], samples: int = 1000
+) -> list[float]:
+    """Median seconds of one ``inclusion`` answer on each store, samples interleaved across them.
+
+    Interleaving makes any drift of the machine's speed fall on every store alike.
+    """
+    for app, _ in stores:
+        catch_up(app)
     rng = random.Random(7)
-    end = START + timedelta(minutes=len(ids) // 250 + 1)
-    times = []
+    times: list[list[float]] = [[] for _ in stores]
     for _ in range(samples):
-        entry = UUID(rng.choice(ids))
-        at = START + (end - START) * rng.random()
-        started = time.perf_counter()
-        inclusion(app, entry, at, None)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for (app, ids), found in zip(stores, times, strict=True):
+            end = START + timedelta(minutes=len(ids) // 250 + 1)
+            entry = UUID(rng.choice(ids))
+            at = START + (end - START) * rng.random()
+            started = time.perf_counter()
+            inclusion(app, entry, at, None)
+            found.append(time.perf_counter() - started)
+    return [statistics.median(found) for found in times]
 
 
 def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
@@ -76,7 +83,14 @@ def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
     store's last recorded event, so the store stays valid (no backdated insert) and re-runnable.
     """
     runs = sum(1 for _ in app.notifications(["watchlist:Deployment.Compiled"]))
-    window = [UUID(i) for i in ids[: len(ids) - runs * DEPLOYMENT][-DEPLOYMENT:]]
+    catch_up(app)
+    with projection_store(app).reading() as tx:  # the latest active entries not used before
+        rows = tx.all(
+            "SELECT entry_id FROM {t}wl_entries WHERE status = 'active' "
+            "ORDER BY proposed_position DESC LIMIT ? OFFSET ?",
+            (DEPLOYMENT, runs * DEPLOYMENT),
+        )
+    window = [UUID(str(r[0])) for r in rows]
     built_end = START + timedelta(minutes=len(ids) // 250 + 1)
     end = max(built_end, last_recorded(app) + timedelta(minutes=1))
     keys = load_cast(app)
@@ -174,17 +188,18 @@ def main() -> None:
         small = store(Path(small_home), 1_000)
         small_app = WatchlistApp(StoreSettings(Path(small_home)))
         small_events = small_app.position()
-        small_latency = inclusion_latency(small_app, small["ids"])
+        big = store(args.store, args.entries)
+        app = WatchlistApp(StoreSettings(args.store))
+        started = time.perf_counter()
+        catch_up(app)
+        projection_seconds = time.perf_counter() - started
+        deployment_id, compile_seconds = deploy(app, big["ids"])
+        catch_up(app)
+        events = app.position()
+        small_latency, big_latency = inclusion_latencies(
+            [(small_app, small["ids"]), (app, big["ids"])]
+        )
         small_app.close()
-    big = store(args.store, args.entries)
-    app = WatchlistApp(StoreSettings(args.store))
-    started = time.perf_counter()
-    catch_up(app)
-    projection_seconds = time.perf_counter() - started
-    deployment_id, compile_seconds = deploy(app, big["ids"])
-    catch_up(app)
-    events = app.position()
-    big_latency = inclusion_latency(app, big["ids"])
     reconstruct(app, deployment_id)  # warm the page cache, as a second reader would find it
     started = time.perf_counter()
     result = reconstruct(app, deployment_id)
