@@ -3,20 +3,21 @@
 Checks each event's envelope, stream placement, version sequence, hash chain, sealed hashes and
 signer standing at its position (``governance.verification``), the Merkle log, and any trusted
 checkpoints (``governance.log_audit``). On a large store the per-event checks run in worker
-processes on every core while this process keeps the order-dependent ones (chains, versions,
-clock order, leaves). Every failure is reported with its stream, version and position;
-verification never stops at the first or skips one silently.
+processes on every core, each reading its own range of positions from the store, while this process
+keeps the order-dependent ones (chains, versions, clock order, leaves) over their compact results.
+Every failure is reported with its stream, version and position; verification never stops at the
+first or skips one silently.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,23 +27,24 @@ from governance import merkle
 from governance.application import WatchlistApp
 from governance.envelope import GENESIS_PREV, EnvelopeError, state_hash
 from governance.errors import Failure, IntegrityFailure
-from governance.leaves import leaf_data
+from governance.leaves import leaf_bytes
 from governance.log_audit import LogAudit, Trusted
 from governance.recorders import Record, Row
 from governance.settings import StoreSettings
 from governance.store import StoreCore
-from governance.times import parse_formatted
+from governance.times import parse_formatted, to_micros
 from governance.verification import SignatureJob
 
 #: Below this many events, everything is checked in-process (a pool costs more than it saves).
 PARALLEL_THRESHOLD = 5000
 CHUNK = 1000
 #: Writers' clocks may disagree a little; more than this backwards is reported as backdating.
-CLOCK_TOLERANCE = timedelta(minutes=5)
+CLOCK_TOLERANCE = 5 * 60 * 1_000_000  # five minutes, in microseconds
 
-#: One event's order-independent result: problems, the statement's prev link, its recorded_at,
-#: the hash of its stored bytes (the next event's chain link) and its Merkle leaf hash.
-Result = tuple[list[str], str | None, str | None, str, bytes]
+#: One event's order-independent result: its position, stream and version, its problems, the
+#: statement's prev link, its recorded_at (UTC microseconds), the hash of its stored bytes (the next
+#: event's chain link) and its Merkle leaf hash.
+Result = tuple[int, str, int, list[str], str | None, int | None, str, bytes]
 
 
 @dataclass
@@ -102,20 +104,18 @@ def _scan(
     recorder = app.store_recorder
     log = LogAudit(recorder.tree_nodes(), recorder.tree_size(), list(trusted), since)
     order = _Order(app, log, report, since is not None)
-    chunks = _chunks(app, 1 if since is None else log.first_position())
+    start, last = (1 if since is None else log.first_position()), app.position()
     if pool is None:
-        for chunk in chunks:
-            order.apply(chunk, [check_row(app, row) for row in chunk])
-    else:
-        in_flight: deque[tuple[list[Row], Future[list[Result]]]] = deque()
-        for chunk in chunks:
-            in_flight.append((chunk, pool.submit(_check_chunk, chunk)))
+        for chunk in _chunks(app, start, last):
+            order.apply([check_row(app, row) for row in chunk])
+    elif start is not None:
+        in_flight: deque[Future[list[Result]]] = deque()
+        for first in range(start, last + 1, CHUNK):
+            in_flight.append(pool.submit(_check_range, first, min(first + CHUNK, last + 1)))
             if len(in_flight) > 4 * workers:  # bounded prefetch keeps memory flat
-                done, results = in_flight.popleft()
-                order.apply(done, results.result())
+                order.apply(in_flight.popleft().result())
         while in_flight:
-            done, results = in_flight.popleft()
-            order.apply(done, results.result())
+            order.apply(in_flight.popleft().result())
     report.failures += log.finish()
     report.tree_size, report.root = log.frontier.size, log.frontier.root()
     report.failures.sort(key=lambda f: (f.position or 0, f.problem))
@@ -125,17 +125,24 @@ def _scan(
 def check_row(app: StoreCore, row: Row) -> Result:
     """Every order-independent check of one event, and the hashes the ordered checks need."""
     position, stream, version, topic, state = row
-    hashes = state_hash(state), merkle.leaf_hash(leaf_data(stream, version, topic, state))
+    digest = hashlib.sha256(state).hexdigest()
+    leaf = merkle.leaf_hash(leaf_bytes(stream, version, topic, digest))
     try:
         envelope = app.codec.decode(state, typed=False)
     except EnvelopeError as error:
-        return [str(error)], None, None, *hashes
+        return position, stream, version, [str(error)], None, None, digest, leaf
     stored = StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=state)
     try:
         problems = app.verifier.check(Record(position, stored), envelope, None)
     except IntegrityFailure as error:
         problems = [f.problem for f in error.failures] or [error.message]
-    return problems, envelope.prev, envelope.statement.get("recorded_at"), *hashes
+    recorded = envelope.statement.get("recorded_at")
+    try:
+        micros = None if recorded is None else to_micros(parse_formatted(recorded))
+    except (TypeError, ValueError):
+        micros = None
+        problems.append("recorded_at is not a UTC instant")
+    return position, stream, version, problems, envelope.prev, micros, digest, leaf
 
 
 class _Order:
@@ -146,12 +153,10 @@ class _Order:
     ) -> None:
         self.app, self.log, self.report, self.incremental = app, log, report, incremental
         self.heads: dict[str, tuple[int, str]] = {}
-        self.latest: datetime | None = None
+        self.latest: int | None = None  # the latest recorded_at so far, UTC microseconds
 
-    def apply(self, chunk: list[Row], results: list[Result]) -> None:
-        for (position, stream, version, _, _), (problems, prev, recorded, digest, leaf) in zip(
-            chunk, results, strict=True
-        ):
+    def apply(self, results: list[Result]) -> None:
+        for position, stream, version, problems, prev, recorded, digest, leaf in results:
             self.report.events += 1
             if stream not in self.heads and self.incremental:
                 self.heads[stream] = _head_before(self.app, UUID(stream), version)
@@ -162,25 +167,16 @@ class _Order:
                                 f"{version} next): an event was deleted or moved")  # fmt: skip
             if prev is not None and prev != expected:
                 found.append("hash chain broken: the previous-event hash does not match the stream")
-            found += self._clock(recorded)
+            if recorded is not None:
+                if self.latest is not None and recorded < self.latest - CLOCK_TOLERANCE:
+                    found.append(
+                        "recorded_at is earlier than an event stored before it: a backdated insert"
+                    )
+                self.latest = recorded if self.latest is None else max(self.latest, recorded)
             found += self.log.add(position, leaf)
-            self.report.failures += [Failure(stream, version, position, p) for p in found]
+            if found:
+                self.report.failures += [Failure(stream, version, position, p) for p in found]
             self.heads[stream] = (version, digest)
-
-    def _clock(self, recorded: str | None) -> list[str]:
-        if recorded is None:
-            return []
-        try:
-            at = parse_formatted(recorded)
-        except ValueError:
-            return ["recorded_at is not a UTC instant"]
-        late = self.latest is not None and at < self.latest - CLOCK_TOLERANCE
-        self.latest = max(self.latest or at, at)
-        return (
-            ["recorded_at is earlier than an event stored before it: a backdated insert"]
-            if late
-            else []
-        )
 
 
 def _head_before(app: StoreCore, stream: UUID, version: int) -> tuple[int, str]:
@@ -191,9 +187,10 @@ def _head_before(app: StoreCore, stream: UUID, version: int) -> tuple[int, str]:
     return (version - 1, state_hash(rows[0].stored.state)) if rows else (0, GENESIS_PREV)
 
 
-def _chunks(app: StoreCore, start: int | None) -> Iterator[list[Row]]:
-    while start is not None:
-        page = app.store_recorder.select_rows(start, CHUNK)
+def _chunks(app: StoreCore, start: int | None, last: int) -> Iterator[list[Row]]:
+    """The events from position ``start`` to ``last`` in pages."""
+    while start is not None and start <= last:
+        page = [row for row in app.store_recorder.select_rows(start, CHUNK) if row[0] <= last]
         if page:
             yield page
         start = page[-1][0] + 1 if len(page) == CHUNK else None
@@ -209,9 +206,11 @@ def _open(settings: StoreSettings) -> None:
     _WORKER["app"] = WatchlistApp(settings)
 
 
-def _check_chunk(rows: list[Row]) -> list[Result]:
+def _check_range(start: int, end: int) -> list[Result]:
+    """Check the events at positions ``start`` <= p < ``end``, read by this worker itself."""
     app = _WORKER["app"]
-    return [check_row(app, row) for row in rows]
+    rows = app.store_recorder.select_rows(start, end - start)
+    return [check_row(app, row) for row in rows if row[0] < end]
 
 
 def failing_jobs(chunk: Sequence[SignatureJob]) -> list[int]:

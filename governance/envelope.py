@@ -31,6 +31,21 @@ GENESIS_PREV = "0" * 64
 #: Header fields held in the statement rather than the payload.
 HEADER_FIELDS = ("originator_id", "originator_version", "timestamp", "actor", "effective_at")
 SEALED_ALG = "AES-256-GCM"
+#: The statement fields every envelope must carry.
+REQUIRED_ORDER = (
+    "origin",
+    "stream",
+    "version",
+    "type",
+    "recorded_at",
+    "effective_at",
+    "actor",
+    "key_id",
+    "prev",
+    "payload",
+)
+REQUIRED = frozenset(REQUIRED_ORDER)
+_JSON = json.JSONDecoder()
 
 
 class EnvelopeError(ValueError):
@@ -56,7 +71,10 @@ def state_hash(state: bytes) -> str:
 
 def is_sealed(value: object) -> bool:
     """True for a sealed personal-data field (see ``governance.sealing``)."""
-    return isinstance(value, Mapping) and value.get("alg") == SEALED_ALG and "key_ref" in value
+    # A plain dict first: decoded payloads are dicts, and the ABC check costs on every audit read.
+    return (
+        isinstance(value, dict | Mapping) and value.get("alg") == SEALED_ALG and "key_ref" in value
+    )
 
 
 @dataclass(frozen=True)
@@ -158,10 +176,10 @@ class EnvelopeCodec:
         verification, which never reads them).
         """
         try:
-            outer = json.loads(state)
+            outer = _JSON.decode(state.decode("utf-8"))
             text = outer["statement"]
             statement_bytes = text.encode("utf-8")
-            statement = self.transcoder.decode(statement_bytes) if typed else json.loads(text)
+            statement = self.transcoder.decode(statement_bytes) if typed else _JSON.decode(text)
             signature = base64.b64decode(outer["signature"], validate=True)
             sealed = dict(outer.get("sealed", {}))
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as error:
@@ -170,23 +188,8 @@ class EnvelopeCodec:
             ) from None
         if not isinstance(statement, dict) or statement.get("format") != FORMAT:
             raise EnvelopeError("stored state is not a watchlist-event/1 statement")
-        missing = [
-            k
-            for k in (
-                "origin",
-                "stream",
-                "version",
-                "type",
-                "recorded_at",
-                "effective_at",
-                "actor",
-                "key_id",
-                "prev",
-                "payload",
-            )
-            if k not in statement
-        ]
-        if missing:
+        if not statement.keys() >= REQUIRED:
+            missing = [k for k in REQUIRED_ORDER if k not in statement]
             raise EnvelopeError(f"statement lacks {', '.join(missing)}")
         return Envelope(statement_bytes, statement, signature, sealed)
 

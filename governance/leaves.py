@@ -19,8 +19,12 @@ LEAF_FORMAT = b"watchlist-leaf/1\n"
 
 def leaf_data(stream: str, version: int, topic: str, state: bytes) -> bytes:
     """The RFC 6962 leaf input for one stored event."""
-    digest = hashlib.sha256(state).hexdigest()
-    return LEAF_FORMAT + f"{stream}\n{version}\n{topic}\n{digest}".encode()
+    return leaf_bytes(stream, version, topic, hashlib.sha256(state).hexdigest())
+
+
+def leaf_bytes(stream: str, version: int, topic: str, state_digest: str) -> bytes:
+    """The leaf input, given the hex SHA-256 of the event's stored bytes."""
+    return LEAF_FORMAT + f"{stream}\n{version}\n{topic}\n{state_digest}".encode()
 
 
 def event_leaf_hash(stored: StoredEvent) -> bytes:

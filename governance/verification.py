@@ -189,6 +189,7 @@ class Verifier:
         """
         stored = record.stored
         problems = []
+        kind = envelope.type
         if envelope.stream != str(stored.originator_id):
             problems.append(
                 f"statement names stream {envelope.stream} but the event is stored in stream "
@@ -199,12 +200,10 @@ class Verifier:
                 f"statement says version {envelope.version} but the event is stored as version "
                 f"{stored.originator_version}"
             )
-        if envelope.type != stored.topic:
-            problems.append(
-                f"statement type {envelope.type} differs from stored type {stored.topic}"
-            )
-        if envelope.type not in self.topics:
-            problems.append(f"unknown event type {envelope.type}")
+        if kind != stored.topic:
+            problems.append(f"statement type {kind} differs from stored type {stored.topic}")
+        if kind not in self.topics:
+            problems.append(f"unknown event type {kind}")
         founding = self.founding
         if envelope.origin != founding.origin:
             problems.append(

@@ -393,6 +393,7 @@ class TestTamperingIsReportedWhereItHappened:
         with reopened(scene.world) as fresh:
             serial = verify_store(fresh, workers=1)
         monkeypatch.setattr(audit, "PARALLEL_THRESHOLD", 0)
+        monkeypatch.setattr(audit, "CHUNK", 4)  # workers read several ranges of positions
         with reopened(scene.world) as fresh:
             parallel = verify_store(fresh, workers=2)
         assert_failures(serial.failures, expected)
