@@ -47,14 +47,7 @@ def inclusion(
         "current": view.assessment.current,
         "justified": view.assessment.justified,
         "reasons": list(view.assessment.reasons),
-        "evidence": [
-            {
-                **e,
-                "effective_at": format_instant(e["effective_at"]),
-                "recorded_at": format_instant(e["recorded_at"]),
-            }
-            for e in view.evidence
-        ],
+        "evidence": view.evidence,
     }
     if as_json:
         emit_json(document)

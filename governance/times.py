@@ -121,6 +121,14 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def format_micros(value: int) -> str:
+    """``format_instant(from_micros(value))``, without building an aware datetime on the way."""
+    return (_NAIVE_EPOCH + timedelta(microseconds=value)).isoformat(timespec="microseconds") + "Z"
+
+
 def age_in_years(born: date, at: datetime) -> int:
     """Completed years of age at instant ``at`` (UTC date)."""
     today = at.astimezone(UTC).date()

@@ -21,7 +21,7 @@ from governance.facts import EntryState
 from governance.justification import Assessment, assess
 from governance.policy import DEFAULT, PolicyDocument
 from governance.store import StoreCore
-from governance.times import from_micros, to_micros
+from governance.times import format_micros, to_micros
 from governance.vocabulary import Category
 from projections.intervals import decode_state
 from projections.runner import catch_up, projection_store
@@ -38,7 +38,7 @@ class View:
     version: int
     state: EntryState
     assessment: Assessment
-    evidence: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]  # the facts relied on; their instants as RFC 3339 text
 
 
 @dataclass(frozen=True)
@@ -83,31 +83,90 @@ def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
 
 
 def views_on(tx: Tx, entry_ids: Sequence[str], bases: Sequence[Basis]) -> list[dict[str, View]]:
-    """The entries' views on each basis; the entries' facts are read once for all of them."""
+    """The entries' views on each basis; the entries' facts are read once for all of them.
+
+    Each view's evidence holds only the facts its verdict rests on, read from the covering index
+    in one query per chunk of entries for every basis; an evidence item is built once and shared
+    by every view that cites it.
+    """
     found: list[dict[str, View]] = [{} for _ in bases]
     judged = Judged(tx)
-    upto = max(on.known_at for on in bases)
+    items: dict[tuple[str, str, int], dict[str, Any]] = {}
     for start in range(0, len(entry_ids), CHUNK):
         chunk = list(entry_ids[start : start + CHUNK])
-        places = evidence_places(tx, chunk, upto)
-        items: dict[tuple[str, int], dict[str, Any]] = {}  # one evidence item per fact, shared
+        decided = []
         for on, into in zip(bases, found, strict=True):
             texts = interval_states(tx, chunk, on)
-            known: dict[str, int] = {}
-            for (entry, version), where in places.items():
-                if where["position"] <= on.known_at:
-                    known[entry] = max(known.get(entry, 0), version)
+            known = known_versions(tx, chunk, on.known_at)
             for entry_id in chunk:
                 state, verdict = judged(texts.get(entry_id), on)
-                evidence = [
-                    {"fact": name, **item(items, places, entry_id, v)}
-                    for name, versions in sorted(verdict.evidence.items())
-                    for v in versions
-                    if (place := places.get((entry_id, v))) is not None
-                    and place["position"] <= on.known_at
-                ]
-                into[entry_id] = View(entry_id, known.get(entry_id, 0), state, verdict, evidence)
+                decided.append(
+                    (into, on.known_at, entry_id, known.get(entry_id, 0), state, verdict)
+                )
+        cited = {
+            (d[2], v) for d in decided for versions in d[5].evidence.values() for v in versions
+        }
+        places = evidence_places(tx, sorted(cited))
+        for into, known_at, entry_id, version, state, verdict in decided:
+            evidence = []
+            for name, versions in sorted(verdict.evidence.items()):
+                for v in versions:
+                    place = places.get((entry_id, v))
+                    if place is not None and place[0] <= known_at:
+                        evidence.append(item(items, name, entry_id, v, place))
+            into[entry_id] = View(entry_id, version, state, verdict, evidence)
     return found
+
+
+def views_since(
+    tx: Tx, entry_ids: Sequence[str], earlier: dict[str, View], was: Basis, on: Basis
+) -> dict[str, View]:
+    """The entries' views on ``on``, given their views on ``was`` (same instant, earlier knowledge).
+
+    A view can differ only where something was learned in between: a fact of the entry recorded
+    after ``was.known_at``, a different policy version in force at the instant, or the revocation of
+    the entry's authoriser by then. Every other entry's earlier view is the answer as it stands.
+    """
+    if (was.at, was.policy_version, was.permitted) != (on.at, on.policy_version, on.permitted):
+        return views(tx, entry_ids, on)
+    rows = tx.all(
+        "SELECT officer_id FROM {t}wl_revocations WHERE position > ? AND position <= ? "
+        "AND revoked_at <= ?",
+        (was.known_at, on.known_at, to_micros(on.at)),
+    )
+    late_revocations = {str(r[0]) for r in rows}
+    again = [
+        e
+        for e in learned_about(tx, entry_ids, was.known_at, on.known_at)
+        | {e for e in entry_ids if earlier[e].state.authorised_by in late_revocations}
+    ]
+    return {**{e: earlier[e] for e in entry_ids}, **views(tx, sorted(again), on)}
+
+
+def learned_about(tx: Tx, entry_ids: Sequence[str], after: int, upto: int) -> set[str]:
+    """The entries with a fact recorded after position ``after``, up to ``upto``."""
+    found: set[str] = set()
+    for start in range(0, len(entry_ids), CHUNK):
+        chunk = entry_ids[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = tx.all(  # only placeholders are interpolated
+            f"SELECT DISTINCT entry_id FROM {{t}}wl_entry_facts WHERE entry_id IN ({marks}) "  # noqa: S608
+            "AND position > ? AND position <= ?",
+            (*chunk, after, upto),
+        )
+        found.update(str(r[0]) for r in rows)
+    return found
+
+
+def known_versions(tx: Tx, entry_ids: Sequence[str], known_at: int) -> dict[str, int]:
+    """Each entry's latest version recorded at or before position ``known_at``."""
+    marks = ",".join("?" * len(entry_ids))
+    rows = tx.all(  # only placeholders are interpolated
+        f"SELECT entry_id, MAX(version) FROM {{t}}wl_entry_facts WHERE entry_id IN ({marks}) "  # noqa: S608
+        "AND position <= ? GROUP BY entry_id",
+        (*entry_ids, known_at),
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 def interval_states(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, str]:
@@ -153,45 +212,51 @@ class Judged:
         return state, verdict
 
 
-def evidence_places(
-    tx: Tx, entry_ids: Sequence[str], known_at: int
-) -> dict[tuple[str, int], dict[str, Any]]:
-    """Where each fact of the entries sits: position, actor, type, both times (as microseconds)."""
-    marks = ",".join("?" * len(entry_ids))
-    rows = tx.all(  # only placeholders are interpolated
-        f"SELECT entry_id, version, position, actor, kind, effective_at, recorded_at FROM {{t}}wl_entry_facts "  # noqa: S608
-        f"WHERE entry_id IN ({marks}) AND position <= ?",
-        (*entry_ids, known_at),
-    )
-    return {
-        (str(r[0]), int(r[1])): {
-            "position": int(r[2]),
-            "actor": str(r[3]),
-            "type": str(r[4]),
-            "effective_at": int(r[5]),
-            "recorded_at": int(r[6]),
-        }
-        for r in rows
-    }
+#: Where a fact sits: position, actor, type, effective and recorded times (UTC microseconds).
+Place = tuple[int, str, str, int, int]
+
+
+def evidence_places(tx: Tx, facts: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Place]:
+    """Where each (entry, version) fact sits, from the covering index."""
+    found: dict[tuple[str, int], Place] = {}
+    for start in range(0, len(facts), 4 * CHUNK):
+        part = facts[start : start + 4 * CHUNK]
+        pairs = ",".join("(?, ?)" for _ in part)
+        # Only placeholders are interpolated. The join seeks each entry in the covering index
+        # (``+`` keeps SQLite from choosing the primary key, which would visit the fact rows).
+        rows = tx.all(
+            f"WITH wanted (entry_id, version) AS (VALUES {pairs}) "  # noqa: S608
+            "SELECT f.entry_id, f.version, f.position, f.actor, f.kind, f.effective_at, f.recorded_at "
+            "FROM wanted JOIN {t}wl_entry_facts f "
+            "ON f.entry_id = wanted.entry_id AND +f.version = wanted.version",
+            tuple(x for pair in part for x in pair),
+        )
+        for r in rows:
+            found[(str(r[0]), int(r[1]))] = (int(r[2]), str(r[3]), str(r[4]), int(r[5]), int(r[6]))
+    return found
 
 
 def item(
-    items: dict[tuple[str, int], dict[str, Any]],
-    places: dict[tuple[str, int], dict[str, Any]],
+    items: dict[tuple[str, str, int], dict[str, Any]],
+    name: str,
     entry_id: str,
     version: int,
+    place: Place,
 ) -> dict[str, Any]:
-    """The evidence item of one fact (its stream, version and place, times as instants)."""
-    key = (entry_id, version)
+    """The evidence item citing one fact as ``name``: its stream, version, place and RFC 3339 times."""
+    key = (name, entry_id, version)
     found = items.get(key)
     if found is None:
-        place = places[key]
+        position, actor, kind, effective, recorded = place
         found = items[key] = {
+            "fact": name,
             "stream": entry_id,
             "version": version,
-            **place,
-            "effective_at": from_micros(place["effective_at"]),
-            "recorded_at": from_micros(place["recorded_at"]),
+            "position": position,
+            "actor": actor,
+            "type": kind,
+            "effective_at": format_micros(effective),
+            "recorded_at": format_micros(recorded),
         }
     return found
 

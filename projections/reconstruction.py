@@ -22,7 +22,7 @@ from projections.queries import (
     current_position,
     knowledge_points,
     views,
-    views_on,
+    views_since,
 )
 from projections.runner import projection_store
 from projections.storage import Tx
@@ -74,7 +74,8 @@ def reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction:
     with projection_store(app).reading() as tx:
         then = basis(tx, deployment.go_live, int(compiled["basis"]), deployment.categories)
         now = basis(tx, deployment.go_live, now_position, deployment.categories)
-        then_views, now_views = views_on(tx, considered, [then, now])
+        then_views = views(tx, considered, then)
+        now_views = views_since(tx, considered, then_views, then, now)
         entries = [
             compare(
                 tx,
@@ -124,14 +125,7 @@ def verdict(view: View) -> dict[str, Any]:
         "justified": view.assessment.justified,
         "reasons": list(view.assessment.reasons),
         "version": view.version,
-        "evidence": [
-            {
-                **e,
-                "effective_at": format_instant(e["effective_at"]),
-                "recorded_at": format_instant(e["recorded_at"]),
-            }
-            for e in view.evidence
-        ],
+        "evidence": view.evidence,
     }
 
 

@@ -12,6 +12,7 @@ from governance.errors import InvalidInput
 from governance.times import (
     age_in_years,
     format_instant,
+    format_micros,
     from_micros,
     parse_formatted,
     parse_instant,
@@ -83,6 +84,11 @@ class TestRepresentation:
     def test_microsecond_integers_round_trip(self, value: datetime) -> None:
         assert from_micros(to_micros(value)) == value
         assert parse_formatted(format_instant(value)) == value
+
+    @given(st.integers(min_value=-(10**15), max_value=2**53))
+    def test_stored_microseconds_render_as_their_instant(self, micros: int) -> None:
+        assert format_micros(micros) == format_instant(from_micros(micros))
+        assert to_micros(parse_formatted(format_micros(micros))) == micros
 
     def test_age_counts_completed_years(self) -> None:
         assert age_in_years(date(2008, 11, 27), NINE_UTC) == 17
