@@ -102,9 +102,14 @@ def _scan(
     if held:
         report.trusted_size = max(t.checkpoint.size for t in held)
     recorder = app.store_recorder
-    log = LogAudit(recorder.tree_nodes(), recorder.tree_size(), list(trusted), since)
+    # The audit covers the store as it stands now, up to its last event or leaf (whichever is
+    # later, so leaves left behind by deleted events are still reported); later appends wait.
+    size, last = recorder.tree_size(), app.position()
+    reader = recorder.tree_nodes()
+    last = max([last, *(row[1] for row in reader.leaves(size - 1, 1) if size)])
+    log = LogAudit(reader, size, list(trusted), since, last)
     order = _Order(app, log, report, since is not None)
-    start, last = (1 if since is None else log.first_position()), app.position()
+    start = 1 if since is None else log.first_position()
     if pool is None:
         for chunk in _chunks(app, start, last):
             order.apply([check_row(app, row) for row in chunk])

@@ -37,9 +37,12 @@ class LogAudit:
         stored_size: int,
         trusted: list[Trusted],
         since: Trusted | None = None,
+        upto: int | None = None,
     ) -> None:
         self.reader = reader
         self.stored_size = stored_size
+        #: The last store position the audit covers (leaves of events appended since are not its business).
+        self.upto = upto
         self.trusted = sorted(trusted, key=lambda t: t.checkpoint.size)
         self.failures: list[Failure] = []
         self.frontier = merkle.Frontier()
@@ -80,7 +83,7 @@ class LogAudit:
     def _stored_leaves(self, start: int) -> Iterator[tuple[int, int, bytes]]:
         while True:
             page = self.reader.leaves(start, PAGE)
-            yield from page
+            yield from (row for row in page if self.upto is None or row[1] <= self.upto)
             if len(page) < PAGE:
                 return
             start = page[-1][0] + 1

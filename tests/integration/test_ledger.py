@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from governance import merkle
+from typing import Any
+
+import pytest
+
+from governance import audit, merkle
 from governance.audit import verify_store
 from governance.leaves import leaf_data
 from governance.ledger import Ledger
+from governance.log_audit import LogAudit
 from tests.conftest import World
 
 
@@ -45,3 +50,23 @@ class TestMerkleLog:
         assert report.tree_size == report.events == Ledger(world.app).size()
         assert report.root == Ledger(world.app).root()
         assert report.unverified_tail is None
+
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_events_appended_while_an_audit_runs_are_left_for_the_next_one(
+        self, world: World, workers: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world.active()
+        before = world.app.position()
+        monkeypatch.setattr(audit, "PARALLEL_THRESHOLD", 0)
+        real_init = LogAudit.__init__
+
+        def then_someone_writes(log: LogAudit, *args: Any) -> None:
+            real_init(log, *args)  # the audit has fixed what it covers; another officer acts now
+            world.active()
+
+        monkeypatch.setattr(LogAudit, "__init__", then_someone_writes)
+        report = verify_store(world.reopen(), workers=workers)
+        assert world.app.position() > before
+        assert report.ok, report.failures
+        assert report.events == report.tree_size == before
+        assert report.root == Ledger(world.app).root(before)
