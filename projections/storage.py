@@ -93,6 +93,8 @@ class ProjectionStore(Protocol):
 class _SQLiteTx:
     def __init__(self, cursor: Any) -> None:
         self.c = cursor
+        # Plain tuples, not the library's sqlite3.Row (this class only ever reads rows by index).
+        getattr(cursor, "sqlite_cursor", cursor).row_factory = None
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(sql.format(t="", i=""), tuple(params))
@@ -102,12 +104,13 @@ class _SQLiteTx:
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         self.run(sql, params)
-        row = self.c.fetchone()
-        return None if row is None else tuple(row)
+        row: tuple[Any, ...] | None = self.c.fetchone()
+        return row
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.run(sql, params)
-        return [tuple(r) for r in self.c.fetchall()]
+        rows: list[tuple[Any, ...]] = self.c.fetchall()
+        return rows
 
 
 class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
