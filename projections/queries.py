@@ -104,7 +104,10 @@ def views_on(tx: Tx, entry_ids: Sequence[str], bases: Sequence[Basis]) -> list[d
                     (into, on.known_at, entry_id, known.get(entry_id, 0), state, verdict)
                 )
         cited = {
-            (d[2], v) for d in decided for versions in d[5].evidence.values() for v in versions
+            (entry_id, v)
+            for _, _, entry_id, _, _, verdict in decided
+            for versions in verdict.evidence.values()
+            for v in versions
         }
         places = evidence_places(tx, sorted(cited))
         for into, known_at, entry_id, version, state, verdict in decided:
