@@ -251,6 +251,7 @@ def item(
     found = items.get(key)
     if found is None:
         position, actor, kind, effective, recorded = place
+        effective_at = format_micros(effective)
         found = items[key] = {
             "fact": name,
             "stream": entry_id,
@@ -258,8 +259,8 @@ def item(
             "position": position,
             "actor": actor,
             "type": kind,
-            "effective_at": format_micros(effective),
-            "recorded_at": format_micros(recorded),
+            "effective_at": effective_at,
+            "recorded_at": effective_at if recorded == effective else format_micros(recorded),
         }
     return found
 

@@ -99,8 +99,8 @@ def compare(
     row: dict[str, Any] = {
         "entry_id": entry_id,
         "on_watchlist": listed,
-        "then": verdict(then),
-        "now": verdict(now),
+        "then": (then_verdict := verdict(then)),
+        "now": then_verdict if now is then else verdict(now),  # nothing learned since: one answer
         "class": classify(listed, then.assessment.justified, now.assessment.justified),
         "learned_at": None,
         "learned_by": None,
