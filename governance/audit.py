@@ -11,7 +11,6 @@ first or skips one silently.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections import deque
@@ -130,7 +129,7 @@ def _scan(
 def check_row(app: StoreCore, row: Row) -> Result:
     """Every order-independent check of one event, and the hashes the ordered checks need."""
     position, stream, version, topic, state = row
-    digest = hashlib.sha256(state).hexdigest()
+    digest = state_hash(state)
     leaf = merkle.leaf_hash(leaf_bytes(stream, version, topic, digest))
     try:
         envelope = app.codec.decode(state, typed=False)

@@ -78,46 +78,35 @@ def basis(
 
 
 def views(tx: Tx, entry_ids: Sequence[str], on: Basis) -> dict[str, View]:
-    """The entries' views at ``on.at`` as known at ``on.known_at`` (absent: not proposed by then)."""
-    return views_on(tx, entry_ids, [on])[0]
-
-
-def views_on(tx: Tx, entry_ids: Sequence[str], bases: Sequence[Basis]) -> list[dict[str, View]]:
-    """The entries' views on each basis; the entries' facts are read once for all of them.
+    """The entries' views at ``on.at`` as known at ``on.known_at`` (absent: not proposed by then).
 
     Each view's evidence holds only the facts its verdict rests on, read from the covering index
-    in one query per chunk of entries for every basis; an evidence item is built once and shared
-    by every view that cites it.
+    in one query per chunk of entries; an evidence item is built once and shared by every view
+    that cites it.
     """
-    found: list[dict[str, View]] = [{} for _ in bases]
+    found: dict[str, View] = {}
     judged = Judged(tx)
     items: dict[tuple[str, str, int], dict[str, Any]] = {}
     for start in range(0, len(entry_ids), CHUNK):
         chunk = list(entry_ids[start : start + CHUNK])
-        decided = []
-        for on, into in zip(bases, found, strict=True):
-            texts = interval_states(tx, chunk, on)
-            known = known_versions(tx, chunk, on.known_at)
-            for entry_id in chunk:
-                state, verdict = judged(texts.get(entry_id), on)
-                decided.append(
-                    (into, on.known_at, entry_id, known.get(entry_id, 0), state, verdict)
-                )
+        texts = interval_states(tx, chunk, on)
+        known = known_versions(tx, chunk, on.known_at)
+        decided = {entry_id: judged(texts.get(entry_id), on) for entry_id in chunk}
         cited = {
             (entry_id, v)
-            for _, _, entry_id, _, _, verdict in decided
+            for entry_id, (_, verdict) in decided.items()
             for versions in verdict.evidence.values()
             for v in versions
         }
         places = evidence_places(tx, sorted(cited))
-        for into, known_at, entry_id, version, state, verdict in decided:
+        for entry_id, (state, verdict) in decided.items():
             evidence = []
             for name, versions in sorted(verdict.evidence.items()):
                 for v in versions:
                     place = places.get((entry_id, v))
-                    if place is not None and place[0] <= known_at:
+                    if place is not None and place[0] <= on.known_at:
                         evidence.append(item(items, name, entry_id, v, place))
-            into[entry_id] = View(entry_id, version, state, verdict, evidence)
+            found[entry_id] = View(entry_id, known.get(entry_id, 0), state, verdict, evidence)
     return found
 
 
@@ -138,11 +127,9 @@ def views_since(
         (was.known_at, on.known_at, to_micros(on.at)),
     )
     late_revocations = {str(r[0]) for r in rows}
-    again = [
-        e
-        for e in learned_about(tx, entry_ids, was.known_at, on.known_at)
-        | {e for e in entry_ids if earlier[e].state.authorised_by in late_revocations}
-    ]
+    again = learned_about(tx, entry_ids, was.known_at, on.known_at) | {
+        e for e in entry_ids if earlier[e].state.authorised_by in late_revocations
+    }
     return {**{e: earlier[e] for e in entry_ids}, **views(tx, sorted(again), on)}
 
 
