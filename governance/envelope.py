@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-import rfc8785
 from eventsourcing.persistence import JSONTranscoder
 
+from governance import canonical
 from governance.times import format_instant, parse_formatted
 
 FORMAT = "watchlist-event/1"
@@ -156,7 +156,7 @@ class EnvelopeCodec:
             "prev": prev,
             "payload": json.loads(self.transcoder.encode(payload)),
         }
-        statement_bytes = rfc8785.dumps(statement)
+        statement_bytes = canonical.dumps(statement)
         signature = signer.sign(statement_bytes)
         outer = {
             "sealed": sealed,

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from governance import canonical
 from governance.envelope import SEALED_ALG
 from governance.errors import IntegrityFailure, InvalidInput
 
@@ -74,7 +74,7 @@ def seal(subject: dict[str, Any], stream_id: str, master: MasterKey) -> SealedSu
     """Encrypt and commit to ``subject`` for the entry ``stream_id``."""
     data_key, salt = AESGCM.generate_key(256), secrets.token_bytes(32)
     key_ref = secrets.token_hex(16)
-    plaintext = rfc8785.dumps(subject)
+    plaintext = canonical.dumps(subject)
     nonce = secrets.token_bytes(12)
     ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, _aad(stream_id, key_ref))
     field = {
