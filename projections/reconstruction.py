@@ -18,15 +18,9 @@ from uuid import UUID
 from governance.deployment_commands import DeploymentCommands, describe
 from governance.errors import RuleViolation
 from governance.times import format_instant, from_micros
-from projections.queries import (
-    Basis,
-    View,
-    basis,
-    current_position,
-    knowledge_points,
-    views,
-    views_since,
-)
+from projections.deployments import judge_then, stored_then
+from projections.judging import Basis, basis, knowledge_points, rejudged, verdict, views
+from projections.queries import current_position
 from projections.runner import projection_store
 from projections.storage import Tx
 
@@ -100,59 +94,47 @@ def _reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction
     with projection_store(app).reading() as tx:
         then = basis(tx, deployment.go_live, int(compiled["basis"]), deployment.categories)
         now = basis(tx, deployment.go_live, now_position, deployment.categories)
-        then_views = views(tx, considered, then)
-        now_views = views_since(tx, considered, then_views, then, now)
-        entries = [
-            compare(
-                tx,
-                entry_id,
-                entry_id in manifest,
-                then_views[entry_id],
-                now_views[entry_id],
-                then,
-                now,
+        frozen = stored_then(tx, str(deployment_id), then) or judge_then(tx, considered, then)
+        authorisers = {e: frozen[e]["authorised_by"] for e in considered}
+        again = rejudged(tx, considered, authorisers, then, now)
+        entries = []
+        for entry_id in considered:
+            then_verdict = frozen[entry_id]["verdict"]
+            view = again.get(entry_id)
+            now_verdict = then_verdict if view is None else verdict(view)
+            entries.append(
+                compare(tx, entry_id, entry_id in manifest, then_verdict, now_verdict, then, now)
             )
-            for entry_id in considered
-        ]
-    problems = manifest_problems(manifest, then_views)
+    problems = manifest_problems(manifest, {e: frozen[e]["verdict"] for e in considered})
     return Reconstruction(describe(deployment), then, now, not problems, problems, entries)
 
 
 def compare(
-    tx: Tx, entry_id: str, listed: bool, then: View, now: View, then_on: Basis, now_on: Basis
+    tx: Tx,
+    entry_id: str,
+    listed: bool,
+    then: dict[str, Any],
+    now: dict[str, Any],
+    then_on: Basis,
+    now_on: Basis,
 ) -> dict[str, Any]:
-    """One entry's row: both views, its class, and when a difference was learned."""
+    """One entry's row: both verdicts, its class, and when a difference was learned."""
     row: dict[str, Any] = {
         "entry_id": entry_id,
         "on_watchlist": listed,
-        "then": (then_verdict := verdict(then)),
-        "now": then_verdict if now is then else verdict(now),  # nothing learned since: one answer
-        "class": classify(listed, then.assessment.justified, now.assessment.justified),
+        "then": then,
+        "now": now,  # the very same verdict where nothing was learned since
+        "class": classify(listed, then["justified"], now["justified"]),
         "learned_at": None,
         "learned_by": None,
         "learned_position": None,
         "lag_seconds": None,
     }
-    if (
-        then.assessment.justified != now.assessment.justified
-        or then.assessment.reasons != now.assessment.reasons
-    ):
-        learned = when_learned(tx, entry_id, then_on, now_on, now.assessment.justified)
+    if then["justified"] != now["justified"] or then["reasons"] != now["reasons"]:
+        learned = when_learned(tx, entry_id, then_on, now_on, now["justified"])
         if learned is not None:
             row.update(learned)
     return row
-
-
-def verdict(view: View) -> dict[str, Any]:
-    """``listed``, ``current``, ``justified``, ``reasons`` and ``evidence`` of one view."""
-    return {
-        "listed": view.assessment.listed,
-        "current": view.assessment.current,
-        "justified": view.assessment.justified,
-        "reasons": list(view.assessment.reasons),
-        "version": view.version,
-        "evidence": view.evidence,
-    }
 
 
 def classify(listed: bool, then: bool, now: bool) -> str:
@@ -190,20 +172,20 @@ def when_learned(
     return None
 
 
-def manifest_problems(manifest: dict[str, int], then_views: dict[str, View]) -> list[str]:
-    """Differences between the compiled manifest and the 'then' view (each is a defect)."""
+def manifest_problems(manifest: dict[str, int], then: dict[str, dict[str, Any]]) -> list[str]:
+    """Differences between the compiled manifest and the 'then' verdicts (each is a defect)."""
     problems = []
-    for entry_id, view in then_views.items():
+    for entry_id, held in then.items():
         on_manifest = entry_id in manifest
-        if on_manifest and not view.assessment.justified:
+        if on_manifest and not held["justified"]:
             problems.append(
-                f"{entry_id}: on the manifest but not justified as known then ({', '.join(view.assessment.reasons)})"
+                f"{entry_id}: on the manifest but not justified as known then ({', '.join(held['reasons'])})"
             )
-        if not on_manifest and view.assessment.justified:
+        if not on_manifest and held["justified"]:
             problems.append(f"{entry_id}: justified as known then but left off the manifest")
-        if on_manifest and view.version != manifest[entry_id]:
+        if on_manifest and held["version"] != manifest[entry_id]:
             problems.append(
-                f"{entry_id}: manifest names version {manifest[entry_id]} but the store then held {view.version}"
+                f"{entry_id}: manifest names version {manifest[entry_id]} but the store then held {held['version']}"
             )
     return problems
 

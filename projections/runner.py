@@ -29,6 +29,13 @@ from governance.recorders import Record
 from governance.store import StoreCore
 from governance.times import from_micros, to_micros
 from governance.verification import BAD_SIGNATURE, SignatureJob
+from projections.deployments import (
+    DEPLOYMENT,
+    Judging,
+    Plan,
+    project_deployment,
+    write_plans,
+)
 from projections.intervals import OPEN, intervals
 from projections.storage import (
     PROJECTION,
@@ -131,6 +138,8 @@ class Batch:
     jobs: list[SignatureJob] | None = None
     places: list[Failure] = field(default_factory=list)
     retention: dict[str, str] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    due: list[Judging] = field(default_factory=list)
 
     def settle(self, pool: ProcessPoolExecutor) -> None:
         """Check the deferred signatures on every core; any failure aborts the whole batch."""
@@ -224,6 +233,7 @@ class Batch:
             self.tx.many(
                 "UPDATE {t}wl_entries SET erased = 1 WHERE entry_id = ?", self.writes["erased"]
             )
+        write_plans(self.tx, self.plans, self.due)  # last: it judges from the rows just written
 
 
 def project(batch: Batch, note: Notification) -> None:
@@ -241,6 +251,11 @@ def project(batch: Batch, note: Notification) -> None:
         )
     elif topic == "watchlist:Officer.Enrolled":
         batch.add("wl_officers", (str(note.originator_id), envelope.payload["officer_id"]))
+    elif topic.startswith(DEPLOYMENT):
+        kind = topic.rpartition(".")[2]
+        project_deployment(
+            batch.plans, batch.due, batch.tx, str(note.originator_id), kind, envelope
+        )
     elif topic.startswith("watchlist:Retention."):
         project_retention(batch, note, envelope)
     elif topic == "watchlist:Officer.Revoked":

@@ -19,7 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
 #: Bump when a projection table changes shape: the projection is then dropped and rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -46,6 +46,11 @@ TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_clock (position BIGINT PRIMARY KEY, recorded_at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {t}wl_retention (stream TEXT PRIMARY KEY, entry_id TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {i}wl_clock_recorded ON {t}wl_clock (recorded_at, position)",
+    "CREATE TABLE IF NOT EXISTS {t}wl_deployments (deployment_id TEXT PRIMARY KEY, planned_start BIGINT NOT NULL, "
+    "categories TEXT NOT NULL, started_at BIGINT, basis BIGINT, considered TEXT)",
+    # Each deployment's watchlist judged as known at its basis (see ``projections.deployments``).
+    "CREATE TABLE IF NOT EXISTS {t}wl_then_views (deployment_id TEXT NOT NULL, at BIGINT NOT NULL, "
+    "basis BIGINT NOT NULL, views TEXT NOT NULL, PRIMARY KEY (deployment_id, at, basis))",
 ]
 
 
@@ -61,6 +66,8 @@ PROJECTION_TABLES = (
     "wl_officers",
     "wl_clock",
     "wl_retention",
+    "wl_deployments",
+    "wl_then_views",
 )
 
 

@@ -19,8 +19,9 @@ from governance.policy import PolicyDocument
 from governance.sealing import MasterKey
 from governance.settings import StoreSettings
 from governance.vocabulary import Category, Rank, RemovalReason, ReviewOutcome, SourceStatus
-from projections.queries import inclusion, views
-from projections.reconstruction import reconstruct, verdict
+from projections.judging import verdict, views
+from projections.queries import inclusion
+from projections.reconstruction import reconstruct
 from projections.runner import projection_store
 from tests.conftest import T0, World, found_world
 
@@ -175,9 +176,12 @@ def test_a_deployments_then_view_never_changes_when_later_events_arrive(
         assert again.then == first.then
         # The "now" view reuses "then" answers nothing was learned about since; judged afresh,
         # every entry must read the same.
+        # The "then" view is read back as the projection stored it at the compile: judged afresh,
+        # it must read the same too.
+        considered = [e["entry_id"] for e in again.entries]
         with projection_store(world.app).reading() as tx:
-            afresh = views(tx, [e["entry_id"] for e in again.entries], again.now)
-        assert [e["now"] for e in again.entries] == [
-            verdict(afresh[e["entry_id"]]) for e in again.entries
-        ]
+            afresh = views(tx, considered, again.now)
+            afresh_then = views(tx, considered, again.then)
+        assert [e["now"] for e in again.entries] == [verdict(afresh[e]) for e in considered]
+        assert [e["then"] for e in again.entries] == [verdict(afresh_then[e]) for e in considered]
         world.app.close()

@@ -6,12 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import Tracking
 
 from governance import clock
+from governance.deployment import UseCase
 from governance.errors import IntegrityFailure
-from governance.vocabulary import RemovalReason, SourceStatus
+from governance.vocabulary import Category, RemovalReason, SourceStatus
 from projections import runner
+from projections.deployments import judge_then, stored_then
 from projections.queries import inclusion
+from projections.reconstruction import reconstruct
 from projections.runner import catch_up, projection_store, rebuild
 from projections.storage import PROJECTION_TABLES
 from tests.conftest import World
@@ -27,6 +31,7 @@ def history(world: World, frozen: clock.FrozenClock) -> list[Any]:
     entries = [world.active() for _ in range(3)]
     for entry in entries:
         world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+    deploy(world, frozen, [e.id for e in entries])
     frozen.advance(timedelta(days=2))
     world.app.remove(
         world.custodian,
@@ -49,6 +54,18 @@ def history(world: World, frozen: clock.FrozenClock) -> list[Any]:
     return entries
 
 
+def deploy(world: World, frozen: clock.FrozenClock, ids: list[Any]) -> Any:
+    """Authorise and compile a deployment over ``ids``, then start it later than planned."""
+    start = clock.now() + timedelta(hours=1)
+    deployment = world.app.authorise_deployment(
+        world.authoriser, "Station", "Sought people travel through it", "Locate wanted people",
+        UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], start, start + timedelta(hours=6),
+    )  # fmt: skip
+    world.app.compile_deployment(world.custodian, deployment.id, ids)
+    frozen.advance(timedelta(hours=2))
+    return world.app.start_deployment(world.authoriser, deployment.id)
+
+
 class TestCatchingUp:
     def test_a_rebuild_from_scratch_gives_identical_rows(
         self, world: World, frozen: clock.FrozenClock
@@ -59,6 +76,8 @@ class TestCatchingUp:
         assert rebuild(world.app) == world.app.position()
         assert rows(world) == incremental
         assert len(incremental["wl_entry_facts"]) == 3 * 3 + 3
+        # The deployment's watchlist judged as known then: at the planned start, then at go-live.
+        assert len(incremental["wl_then_views"]) == 2
 
     def test_catching_up_in_small_steps_gives_the_same_rows_as_in_one(
         self, world: World, frozen: clock.FrozenClock
@@ -167,3 +186,40 @@ class TestParallelVerification:
             catch_up(sqlite_world.app)
         assert {f.position for f in raised.value.failures} == {position}
         assert projection_store(sqlite_world.app).position() == 0
+
+
+class TestStoredThenView:
+    def test_the_stored_then_view_is_the_watchlist_judged_afresh_at_go_live_as_known_then(
+        self, world: World, frozen: clock.FrozenClock
+    ) -> None:
+        entries = [world.active() for _ in range(2)]
+        for entry in entries:
+            world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+        deployment = deploy(world, frozen, [e.id for e in entries])
+        result = reconstruct(world.app, deployment.id)
+        with projection_store(world.app).reading() as tx:
+            stored = stored_then(tx, str(deployment.id), result.then)
+            afresh = judge_then(tx, [e["entry_id"] for e in result.entries], result.then)
+        assert stored == afresh
+        assert result.then.at == deployment.started_at
+        assert [e["then"] for e in result.entries] == [
+            afresh[e["entry_id"]]["verdict"] for e in result.entries
+        ]
+
+    def test_a_reconstruction_without_the_stored_view_judges_every_entry_and_agrees(
+        self, world: World, frozen: clock.FrozenClock
+    ) -> None:
+        entries = [world.active() for _ in range(2)]
+        for entry in entries:
+            world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+        deployment = deploy(world, frozen, [e.id for e in entries])
+        world.app.remove(
+            world.custodian, entries[0].id, RemovalReason.DECEASED,
+            deployment.started_at - timedelta(hours=1), None, "Death registered late", "GRO-1",
+        )  # fmt: skip
+        stored = reconstruct(world.app, deployment.id).to_json()
+        with projection_store(world.app).writing(Tracking("test", 1)) as tx:
+            tx.run("DELETE FROM {t}wl_then_views")
+        judged = reconstruct(world.app, deployment.id).to_json()
+        assert judged == stored
+        assert stored["summary"]["RETROACTIVELY_INVALIDATED"] == 1
