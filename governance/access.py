@@ -10,6 +10,7 @@ from governance import clock
 from governance.consultation import Disclosure
 from governance.errors import InvalidInput
 from governance.permissions import Action
+from governance.retry import retried
 from governance.rules import check_text
 from governance.signing import Signer
 from governance.store import StoreCore
@@ -35,6 +36,7 @@ class Access:
 class AccessLog(StoreCore):
     """Disclosure records and the access log."""
 
+    @retried
     def record_disclosure(
         self, signer: Signer, purpose: str, recipient: str, scope: str
     ) -> Disclosure:

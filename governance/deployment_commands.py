@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import rfc8785
 from eventsourcing.application import project_aggregate
 
-from governance import clock
+from governance import canonical, clock
 from governance.deployment import Deployment, UseCase, check_plan
 from governance.entry import Entry
 from governance.entry_commands import EntryCommands
@@ -47,6 +46,7 @@ class Judgement:
 class DeploymentCommands(EntryCommands):
     """Deployment commands and point-in-time judgements."""
 
+    @retried
     def authorise_deployment(
         self,
         signer: Signer,
@@ -61,7 +61,7 @@ class DeploymentCommands(EntryCommands):
         """Authorise a deployment (authoriser of sufficient rank)."""
         officer = self.authenticate(signer, Action.AUTHORISE_DEPLOYMENT)
         now = clock.now()
-        policy = self.policy_at(now).document
+        policy = self.command_policy(now)
         if not officer.rank.at_least(policy.min_authoriser_rank):
             raise PermissionDenied(
                 f"authoriser_rank_too_low: rank {officer.rank} is below {policy.min_authoriser_rank}"
@@ -129,7 +129,7 @@ class DeploymentCommands(EntryCommands):
         deployment = self.deployment(deployment_id)
         now = clock.now()
         self.check_still_justified(deployment, now)
-        deployment.start(signer.officer_id, now, self.policy_at(now).document)
+        deployment.start(signer.officer_id, now, self.command_policy(now))
         self.record(deployment, signer=signer)
         return deployment
 
@@ -228,7 +228,7 @@ class DeploymentCommands(EntryCommands):
 
 def manifest_sha256(manifest: list[dict[str, Any]]) -> str:
     """SHA-256 of the RFC 8785 form of the manifest (entry ids and versions only)."""
-    return hashlib.sha256(rfc8785.dumps(manifest)).hexdigest()
+    return hashlib.sha256(canonical.dumps(manifest)).hexdigest()
 
 
 def describe(deployment: Deployment) -> dict[str, Any]:

@@ -48,11 +48,12 @@ class EntryCommands(PolicyCommands):
             self._master = MasterKey.load(self.settings.master_key_path)
         return self._master
 
+    @retried
     def propose(self, signer: Signer, proposal: EntryProposal) -> Entry:
         """Record a proposed entry with its subject sealed; it is inactive until authorised."""
         self.authenticate(signer, Action.PROPOSE_ENTRY)
         now = clock.now()
-        minor = check_proposal(proposal, now, self.policy_at(now).document)
+        minor = check_proposal(proposal, now, self.command_policy(now))
         entry_id = self.new_entry_id()
         sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
         entry = Entry(
@@ -81,7 +82,7 @@ class EntryCommands(PolicyCommands):
         officer = self.authenticate(signer, Action.AUTHORISE_ENTRY)
         entry = self.entry(entry_id)
         now = clock.now()
-        entry.authorise(officer, rationale, now, self.policy_at(now).document)
+        entry.authorise(officer, rationale, now, self.command_policy(now))
         self.record(entry, signer=signer)
         return entry
 
@@ -98,7 +99,7 @@ class EntryCommands(PolicyCommands):
         self.authenticate(signer, Action.VERIFY_SOURCE)
         now = clock.now()
         at = checked_at or now
-        policy = self.policy_at(now).document
+        policy = self.command_policy(now)
         if check_effective_at("checked-at", at, now, note, None, policy, "--note", None):
             raise RuleViolation(
                 f"checked-at: a source check recorded more than {policy.second_officer_backdating_days} "
@@ -130,7 +131,7 @@ class EntryCommands(PolicyCommands):
             review_by,
             expires_at,
             now,
-            self.policy_at(now).document,
+            self.command_policy(now),
         )
         self.record(entry, signer=signer)
         return entry
@@ -151,7 +152,7 @@ class EntryCommands(PolicyCommands):
         now = clock.now()
         at = effective_at or now
         late = check_effective_at(
-            "effective-at", at, now, backdate_reason, source_ref, self.policy_at(now).document
+            "effective-at", at, now, backdate_reason, source_ref, self.command_policy(now)
         )
         entry = self.entry(entry_id)
         entry.remove(
@@ -188,7 +189,7 @@ class EntryCommands(PolicyCommands):
                 now,
                 reason,
                 source_ref,
-                self.policy_at(now).document,
+                self.command_policy(now),
                 "--why",
             )
             if late:
@@ -217,6 +218,7 @@ class EntryCommands(PolicyCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def reveal(self, signer: Signer, entry_id: UUID, purpose: str) -> dict[str, Any] | str:
         """The subject's personal data, for a stated purpose; the consultation is recorded."""
         self.authenticate(signer, Action.CONSULT_SUBJECT)

@@ -44,6 +44,10 @@ class Conflict(Refused):
     """Someone else changed the record between reading and writing it."""
 
 
+class StaleRecords(Conflict):
+    """An officer or policy record arrived after the command read them; it runs again on them."""
+
+
 class KeyUnlockFailed(Refused):
     """The private key could not be unlocked (wrong passphrase or unreadable key file)."""
 

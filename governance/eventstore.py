@@ -23,7 +23,8 @@ from eventsourcing.utils import get_topic
 
 from governance.envelope import GENESIS_PREV, EnvelopeCodec, Signs, state_hash
 from governance.errors import Conflict, IntegrityFailure
-from governance.recorders import WatchlistRecorder
+from governance.recorders import Record, WatchlistRecorder
+from governance.records import GOVERNANCE_TOPICS
 from governance.verification import Checked, Verifier
 
 
@@ -51,6 +52,7 @@ class SignedEventStore(EventStore[UUID]):
         origin: str = kwargs.pop("origin", None) or self.verifier.founding.origin
         heads: dict[UUID, str] = {}
         stored = []
+        prevs = []
         for event in domain_events:
             stream, version = event.originator_id, event.originator_version
             prev = heads.get(stream) or self._head(stream, version)
@@ -58,16 +60,44 @@ class SignedEventStore(EventStore[UUID]):
             state = self.codec.encode(event, topic, origin, prev, signer)
             heads[stream] = state_hash(state)
             stored.append(StoredEvent(stream, version, topic, state))
+            prevs.append(prev)
         ids = self.recorder.insert_events(stored, **kwargs) or []
         for item in stored:
             self._heads[UUID(str(item.originator_id))] = (
                 item.originator_version,
                 state_hash(item.state),
             )
+        self._settle(stored, ids, kwargs.get("governance_known") is not None, prevs, signer)
         return [
             Recording(event, Notification(id=n, **vars(item)))
             for event, item, n in zip(domain_events, stored, ids, strict=True)
         ]
+
+    def _settle(
+        self,
+        stored: list[StoredEvent],
+        ids: Sequence[int],
+        checked: bool,
+        prevs: list[str],
+        signer: Signs,
+    ) -> None:
+        """After a write: move the verifier's watermark on, and trust what was written.
+
+        A write that checked the watermark (``StaleGovernance``) proves no officer or policy record
+        was stored between the watermark and its own events, so its signer's standing as read is
+        the standing at their positions. A write of officer or policy records instead reads them
+        back at once, so the next command's checks include them.
+        """
+        if not ids:
+            return
+        if any(item.topic in GOVERNANCE_TOPICS for item in stored):
+            self.verifier.sync()
+            return
+        if not checked:
+            return
+        self.verifier.advance(max(ids))
+        for item, position, prev in zip(stored, ids, prevs, strict=True):
+            self.verifier.trust(Record(position, item), prev, signer.officer_id, signer.key_id)
 
     def _head(self, stream: UUID, version: int) -> str:
         """Hash of the stored event just before ``version`` in ``stream``."""

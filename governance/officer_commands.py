@@ -56,6 +56,7 @@ class OfficerCommands(StoreCore):
         )
         self.record(founding, admin, signer=signer, origin=origin)
 
+    @retried
     def enrol(
         self,
         signer: Signer,
@@ -160,7 +161,6 @@ class OfficerCommands(StoreCore):
 
     def _saved(self, officer: Officer, signer: Signer) -> OfficerState:
         self.record(officer, signer=signer)
-        self.verifier.forget()
         return OfficerState.of(officer)
 
     def _other_admins(self, officer_id: str) -> int:

@@ -9,6 +9,7 @@ from governance import clock
 from governance.errors import InvalidInput
 from governance.permissions import Action
 from governance.policy import DEFAULT, PolicyDocument, PolicyVersion
+from governance.retry import retried
 from governance.settings import StoreSettings
 from governance.signing import Signer
 from governance.store import StoreCore
@@ -36,13 +37,14 @@ class PolicyCommands(StoreCore):
         self._published: list[InForce] = []  # read once, then only what was published since
         super().__init__(settings)
 
+    @retried
     def publish_policy(
         self, signer: Signer, document: PolicyDocument, effective_at: datetime | None
     ) -> InForce:
         """Publish the next policy version, in force from ``effective_at`` (default: now)."""
         self.authenticate(signer, Action.PUBLISH_POLICY)
         now = clock.now()
-        current = self.policy_at(now)
+        current = policy_in_force(self._read_versions(), now)
         at = effective_at or document.effective_at or now
         if at < now - timedelta(minutes=current.document.max_future_skew_minutes):
             raise InvalidInput(
@@ -58,15 +60,39 @@ class PolicyCommands(StoreCore):
         return InForce(number, at, self.position(), document)
 
     def policy_versions(self, known_at: int | None = None) -> list[InForce]:
-        """Every published version known at store position ``known_at`` (default: now)."""
-        after = self._published[-1].position if self._published else 0
-        for note in self.notifications([PUBLISHED], start=after + 1):
-            published: PolicyVersion = self.load(note.originator_id, PolicyVersion, "policy")  # type: ignore[arg-type]
-            self._published.append(
-                InForce(published.number, published.effective_at, note.id, published.document)
+        """Every published version known at store position ``known_at`` (default: now).
+
+        Reads any officer and policy records stored since this process last looked first (one
+        short query).
+        """
+        if known_at is None or known_at > self.verifier.known:
+            self.refresh()
+        return [v for v in self._read_versions() if known_at is None or v.position <= known_at]
+
+    def command_policy(self, at: datetime) -> PolicyDocument:
+        """The policy in force at ``at`` as the current command read it, with no fresh read.
+
+        The command's write is refused if a newer policy arrived meanwhile, and the command runs
+        again on it (see ``StoreCore.record``).
+        """
+        return policy_in_force(self._read_versions(), at).document
+
+    def _read_versions(self) -> list[InForce]:
+        """Every version among the policy records read so far, by version number."""
+        if not self.verifier.known:
+            self.refresh()
+        for record in self.verifier.policy_records[len(self._published) :]:
+            published: PolicyVersion = self.load(
+                record.stored.originator_id,  # type: ignore[arg-type]
+                PolicyVersion,
+                "policy",
             )
-        found = [v for v in self._published if known_at is None or v.position <= known_at]
-        return sorted(found, key=lambda v: v.version)
+            self._published.append(
+                InForce(
+                    published.number, published.effective_at, record.position, published.document
+                )
+            )
+        return sorted(self._published, key=lambda v: v.version)
 
     def policy_at(self, at: datetime, known_at: int | None = None) -> InForce:
         """The version in force at ``at``, as known at ``known_at``."""

@@ -13,7 +13,15 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from governance.leaves import append_leaves, event_leaf_hash
-from governance.records import Record, Row, TreeReader, subject_key_rows
+from governance.records import (
+    GOVERNANCE_TOPICS,
+    Record,
+    Row,
+    StaleGovernance,
+    TreeReader,
+    governance_known,
+    subject_key_rows,
+)
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -50,10 +58,35 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
             ).format(self.nodes_table)
         )
+        events = SQL("{0}.{1}").format(schema, Identifier(self.events_table_name))
+        self.governance_after = SQL(
+            "SELECT 1 FROM {0} WHERE topic = ANY(%s) AND notification_id > %s LIMIT 1"
+        ).format(events)
+        self.governance_feed = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {0} "
+            "WHERE topic = ANY(%s) AND notification_id > %s AND notification_id <= %s "
+            "ORDER BY notification_id"
+        ).format(events)
+        self.last_position = SQL(
+            "SELECT COALESCE(MAX(notification_id), 0) AS last FROM {0}"
+        ).format(events)
         self.select_records_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE originator_id = %s"
         ).format(schema, Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        known = governance_known(kwargs)
+        if known is not None:
+            # Under the library's exclusive table lock, taken first: was any officer or policy
+            # event stored after the position the writer's checks relied on? Then insert nothing.
+            self._lock_table(curs)
+            curs.execute(self.governance_after, (list(GOVERNANCE_TOPICS), known))
+            if curs.fetchone() is not None:
+                raise StaleGovernance(known)
+        super()._insert_stored_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -127,6 +160,27 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     r["originator_version"],
                     r["topic"],
                     bytes(r["state"]),
+                )
+                for r in curs.fetchall()
+            ]
+
+    def governance_since(self, after: int) -> tuple[int, list[Record]]:
+        """The store's last position, and the officer and policy events after ``after``."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.last_position)
+            row = curs.fetchone()
+            assert row is not None
+            last = int(row["last"])
+            curs.execute(self.governance_feed, (list(GOVERNANCE_TOPICS), after, last))
+            return last, [
+                Record(
+                    int(r["notification_id"]),
+                    StoredEvent(
+                        r["originator_id"],
+                        int(r["originator_version"]),
+                        r["topic"],
+                        bytes(r["state"]),
+                    ),
                 )
                 for r in curs.fetchall()
             ]

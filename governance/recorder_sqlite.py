@@ -10,7 +10,18 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from governance.leaves import append_leaves, event_leaf_hash
-from governance.records import Record, Row, TreeReader, hyphenate, subject_key_rows
+from governance.records import (
+    GOVERNANCE_TOPICS,
+    Record,
+    Row,
+    StaleGovernance,
+    TreeReader,
+    governance_known,
+    hyphenate,
+    subject_key_rows,
+)
+
+_IN_GOVERNANCE = f"topic IN ({', '.join('?' * len(GOVERNANCE_TOPICS))})"
 
 
 class SQLiteRecorder(SQLiteApplicationRecorder):
@@ -47,6 +58,17 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        known = governance_known(kwargs)
+        if known is not None and ids:
+            # The insert holds the write lock: was any officer or policy event stored after the
+            # position the writer's checks relied on? (Then nothing is written: see StaleGovernance.)
+            c.execute(
+                f"SELECT 1 FROM {self.events_table_name} WHERE {_IN_GOVERNANCE} "  # noqa: S608
+                "AND rowid > ? AND rowid < ? LIMIT 1",
+                (*GOVERNANCE_TOPICS, known, min(ids)),
+            )
+            if c.fetchone() is not None:
+                raise StaleGovernance(known)
         for key_ref, wrapped in subject_key_rows(kwargs):
             c.execute(
                 "INSERT INTO subject_keys (key_ref, wrapped) VALUES (?, ?)", (key_ref, wrapped)
@@ -103,6 +125,21 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 (start, limit),
             )
             return [(r[0], hyphenate(r[1]), r[2], r[3], r[4]) for r in c.fetchall()]
+
+    def governance_since(self, after: int) -> tuple[int, list[Record]]:
+        """The store's last position, and the officer and policy events after ``after``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {self.events_table_name}")  # noqa: S608
+            last = int(c.fetchone()[0])
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
+                f"WHERE {_IN_GOVERNANCE} AND rowid > ? AND rowid <= ? ORDER BY rowid",
+                (*GOVERNANCE_TOPICS, after, last),
+            )
+            return last, [
+                Record(int(r[0]), StoredEvent(UUID(r[1]), int(r[2]), str(r[3]), bytes(r[4])))
+                for r in c.fetchall()
+            ]
 
     def tree_size(self) -> int:
         """Number of leaves in the Merkle log."""

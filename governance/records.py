@@ -12,6 +12,30 @@ from eventsourcing.persistence import StoredEvent
 #: A stored event as plain values: (position, stream id text, version, topic, state).
 Row = tuple[int, str, int, str, bytes]
 
+#: The event types that change who may sign what, or the rules in force: officers and policy.
+GOVERNANCE_TOPICS = (
+    "watchlist:Officer.Enrolled",
+    "watchlist:Officer.Revoked",
+    "watchlist:Officer.RankChanged",
+    "watchlist:Officer.RolesChanged",
+    "watchlist:Officer.KeyRotated",
+    "watchlist:PolicyVersion.Published",
+)
+
+
+class StaleGovernance(Exception):
+    """An officer or policy event was stored after the position a write's checks relied on.
+
+    Raised inside the write's transaction (so nothing is written); the application reads the new
+    events and runs the command again.
+    """
+
+
+def governance_known(kwargs: dict[str, Any]) -> int | None:
+    """The position up to which the writer knew every officer and policy event, if it says."""
+    known: int | None = kwargs.get("governance_known")
+    return known
+
 
 @dataclass(frozen=True)
 class Record:
@@ -37,6 +61,8 @@ class WatchlistRecorder(Protocol):
     def tree_nodes(self) -> TreeReader: ...
 
     def select_rows(self, start: int, limit: int) -> list[Row]: ...
+
+    def governance_since(self, after: int) -> tuple[int, list[Record]]: ...
 
 
 class TreeReader(Protocol):

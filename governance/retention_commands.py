@@ -85,6 +85,7 @@ class RetentionCommands(DeploymentCommands):
         self.record(entry, signer=signer)
         return entry
 
+    @retried
     def record_sweep(
         self,
         signer: Signer,

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from governance.errors import Conflict, Refused
+from governance.errors import Conflict, Refused, StaleRecords
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,6 +30,8 @@ def retried(command: Callable[P, R]) -> Callable[P, R]:
             except Conflict:
                 raise first from None
             except Refused as now:
+                if isinstance(first, StaleRecords):
+                    raise  # the officer or policy records changed, and this is what they now say
                 raise Conflict(f"{first.message}; now refused: {now.message}") from None
 
     return run

@@ -21,10 +21,11 @@ from eventsourcing.utils import Environment, EnvType
 
 from governance.catalogue import EVENT_TYPES
 from governance.envelope import EnvelopeCodec, EnvelopeError
-from governance.errors import Conflict, NotFound, PermissionDenied
+from governance.errors import Conflict, NotFound, PermissionDenied, StaleRecords
 from governance.eventstore import SignedEventStore
 from governance.permissions import Action, require
 from governance.recorders import WatchlistRecorder, as_watchlist_recorder
+from governance.records import StaleGovernance
 from governance.registry import OfficerState
 from governance.settings import StoreSettings
 from governance.signing import Signer
@@ -35,6 +36,7 @@ class StoreCore(Application[UUID]):
     """Plumbing shared by every command: settings, verification, authentication, saving."""
 
     name = "watchlist"
+    _relied_on: int | None = None  # the watermark the current command's authentication read
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
@@ -106,17 +108,32 @@ class StoreCore(Application[UUID]):
         """The highest store position so far (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
+    def refresh(self) -> None:
+        """Read the officer and policy records stored by others since this process last looked."""
+        self.verifier.sync()
+
     def officer(self, officer_id: str) -> OfficerState:
         """An officer's current, verified standing."""
+        self.refresh()
+        return self._standing(officer_id)
+
+    def _standing(self, officer_id: str) -> OfficerState:
         state = self.verifier.current(officer_id)
         if state is None:
             raise NotFound(f"officer: {officer_id} is not enrolled in this store")
         return state
 
     def authenticate(self, signer: Signer, action: Action) -> OfficerState:
-        """The acting officer, if their unlocked key is their current key and they may act."""
+        """The acting officer, if their unlocked key is their current key and they may act.
+
+        Judged on the officer records this process has read; the command's write then checks, under
+        the store's write lock, that no officer or policy record arrived since (``record``).
+        """
+        if not self.verifier.known:
+            self.refresh()
+        self._relied_on = self.verifier.known
         try:
-            state = self.officer(signer.officer_id)
+            state = self._standing(signer.officer_id)
         except NotFound:
             raise PermissionDenied(
                 f"officer: {signer.officer_id} is not enrolled in this store"
@@ -133,12 +150,29 @@ class StoreCore(Application[UUID]):
     # -- writing --------------------------------------------------------------------------
 
     def record(self, *aggregates: Any, signer: Signer, **kwargs: Any) -> None:
-        """Save aggregates' new events signed by ``signer``; a concurrent change is a Conflict."""
+        """Save aggregates' new events signed by ``signer``; a concurrent change is a Conflict.
+
+        The write is refused, writing nothing, if an officer or policy record was stored after the
+        position this process's checks relied on (``Verifier.known``): the command's checks of the
+        signer's standing and of the policy in force would be stale. That is a Conflict too, and
+        ``retried`` commands run again on the new records.
+        """
         started = [(a.id, a.version - len(a.pending_events)) for a in aggregates]
+        if not self.verifier.known:
+            self.refresh()
+        # The oldest view of officers and policy the command's checks may rest on: the one its
+        # authentication read, even if a later read (of the policy, say) moved the watermark on.
+        known = min(self.verifier.known, self._relied_on or self.verifier.known)
+        self._relied_on = None
         try:
-            self.save(*aggregates, signer=signer, **kwargs)
+            self.save(*aggregates, signer=signer, governance_known=known, **kwargs)
         except RecordConflictError:
             raise Conflict(f"conflict: {self.what_changed(started)}") from None
+        except StaleGovernance:
+            self.refresh()
+            raise StaleRecords(
+                "conflict: officer or policy records changed while this action was being taken"
+            ) from None
 
     def what_changed(self, started: list[tuple[UUID, int]]) -> str:
         """Say which record changed since it was read, and how (for a conflict message)."""

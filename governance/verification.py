@@ -31,6 +31,9 @@ from governance.recorders import Record, WatchlistRecorder
 from governance.registry import OfficerState
 
 FOUNDED = "watchlist:Origin.Founded"
+POLICY_PUBLISHED = "watchlist:PolicyVersion.Published"
+#: How many verified events to remember (``Verifier.check_stream``); about 100 bytes each.
+TRUSTED_MAX = 100_000
 MAX_POSITION = 2**63 - 1
 ENROLLED = "watchlist:Officer.Enrolled"
 
@@ -110,7 +113,13 @@ class Verifier:
         self.max_position = max_position
         self._founding: Founding | None = None
         self._timelines: dict[str, _Timeline] = {}
-        self._known_max = 0
+        self._officer_of: dict[str, str] = {}  # officer stream -> officer id, for loaded timelines
+        #: Every officer and policy event at or before this position has been read (0: none yet).
+        self.known = 0
+        self.policy_records: list[Record] = []  # policy events read so far, in store order
+        # Events this process has verified or written and checked: (stream, version) ->
+        # (position, topic, state hash, previous hash). See ``check_stream``.
+        self._trusted: dict[tuple[str, int], tuple[int, str, str, str]] = {}
 
     @property
     def founding(self) -> Founding:
@@ -141,10 +150,51 @@ class Verifier:
                 raise IntegrityFailure(_failures(record, *problems))
         return self._founding
 
-    def forget(self) -> None:
-        """Drop cached officer timelines (after this process changed an officer)."""
-        self._timelines.clear()
-        self._known_max = 0
+    def sync(self) -> None:
+        """Read the officer and policy events stored since ``known``, in one short transaction."""
+        last, records = self.recorder.governance_since(self.known)
+        for record in records:
+            if record.stored.topic == POLICY_PUBLISHED:
+                self.policy_records.append(record)
+                continue
+            timeline = self._timelines.get(
+                self._officer_of.get(str(record.stored.originator_id), "")
+            )
+            if timeline is not None:
+                held = timeline.records[-1].stored.originator_version if timeline.records else 0
+                if (
+                    record.stored.originator_version > held
+                ):  # a timeline loaded later holds it already
+                    timeline.records.append(record)
+        self.known = max(self.known, last)
+
+    def advance(self, position: int) -> None:
+        """Note that no officer or policy event was stored up to ``position`` after ``known``.
+
+        Called after a write whose transaction checked exactly that (see ``StaleGovernance``).
+        """
+        self.known = max(self.known, position)
+
+    def trust(self, record: Record, prev: str, actor: str, key_id: str) -> None:
+        """Remember an event this process just signed, once its signer's standing checks out.
+
+        Its signature is the one this process just made over these bytes; a later read of the same
+        bytes at the same place then needs no second Ed25519 check (see ``check_stream``).
+        """
+        _key, problems = self._officer_key(record.position, actor, key_id, record.stored.topic)
+        if not problems:
+            self._remember(record, prev)
+
+    def _remember(self, record: Record, prev: str) -> None:
+        stored = record.stored
+        if len(self._trusted) >= TRUSTED_MAX:
+            del self._trusted[next(iter(self._trusted))]  # the oldest
+        self._trusted[(str(stored.originator_id), stored.originator_version)] = (
+            record.position,
+            stored.topic,
+            state_hash(stored.state),
+            prev,
+        )
 
     def check_stream(
         self,
@@ -164,14 +214,22 @@ class Verifier:
                     f"version {expected_version} is missing from the stream (found "
                     f"{record.stored.originator_version} next): an event was deleted"
                 )
+            digest = state_hash(record.stored.state)
+            trusted = (record.position, record.stored.topic, digest, prev)
             try:
                 envelope = self.codec.decode(record.stored.state)
             except EnvelopeError as error:
                 problems.append(str(error))
             else:
-                problems += self.check(record, envelope, prev, defer)
+                key = (str(record.stored.originator_id), record.stored.originator_version)
+                # The very bytes this process already verified or signed, at the same place and
+                # chained the same way: every check would give the same answer again.
+                if self._trusted.get(key) != trusted:
+                    problems += self.check(record, envelope, prev, defer)
+                    if not problems and defer is None:
+                        self._remember(record, prev)
             checked.append(Checked(record, envelope, tuple(problems)))
-            prev = state_hash(record.stored.state)
+            prev = digest
             expected_version = record.stored.originator_version + 1
         return checked
 
@@ -247,26 +305,28 @@ class Verifier:
                     "the founder did not hold a role allowed to found the store (admin)"
                 ]
             return founding.admin_public_key, []
+        return self._officer_key(position, envelope.actor, envelope.key_id, envelope.type)
+
+    def _officer_key(
+        self, position: int, actor: str, key_id: str, kind: str
+    ) -> tuple[str | None, list[str]]:
+        """An enrolled officer's key at ``position``, and any problem with their standing then."""
         try:
-            state = self.officer_at(envelope.actor, position)
+            state = self.officer_at(actor, position)
         except IntegrityFailure as error:
             first = error.failures[0].problem if error.failures else error.message
             return None, [f"the signer's own record is invalid ({first})"]
         if state is None:
+            return None, [f"signed by {actor}, who was not an enrolled officer at this position"]
+        if key_id != state.key_id:
+            if key_id in state.previous_key_ids:
+                return None, [f"signed with key {key_id}, which {state.officer_id} had rotated out"]
             return None, [
-                f"signed by {envelope.actor}, who was not an enrolled officer at this position"
-            ]
-        if envelope.key_id != state.key_id:
-            if envelope.key_id in state.previous_key_ids:
-                return None, [
-                    f"signed with key {envelope.key_id}, which {state.officer_id} had rotated out"
-                ]
-            return None, [
-                f"signed by key {envelope.key_id}, which is not registered to officer {state.officer_id}"
+                f"signed by key {key_id}, which is not registered to officer {state.officer_id}"
             ]
         if state.revoked:
             return None, [f"signed with the key of officer {state.officer_id} after it was revoked"]
-        action = ACTION_OF_TOPIC.get(envelope.type)
+        action = ACTION_OF_TOPIC.get(kind)
         if action is not None and not state.roles & ALLOWED[action]:
             return state.public_key, [
                 f"officer {state.officer_id} did not hold a role allowed to {action} at this position"
@@ -298,27 +358,21 @@ class Verifier:
         return timeline.states[index - 1] if index else None
 
     def current(self, officer_id: str) -> OfficerState | None:
-        """The officer's verified standing after every event stored so far."""
-        self._refresh(officer_id)
+        """The officer's verified standing after every event up to ``known`` (synced if never)."""
+        if not self.known:
+            self.sync()
         return self.officer_at(officer_id, MAX_POSITION)
 
     def _timeline(self, officer_id: str, position: int) -> _Timeline:
-        timeline = self._timelines.get(officer_id)
-        if timeline is None or (position > self._known_max and position != MAX_POSITION):
-            self._known_max = max(self._known_max, self.max_position() or 0)
-            timeline = self._refresh(officer_id)
-        return timeline
-
-    def _refresh(self, officer_id: str) -> _Timeline:
-        """Load an officer's stream, or append the events stored since it was loaded."""
-        stream = officer_stream(officer_id)
+        """The officer's events, complete for every position before ``position``."""
+        if position != MAX_POSITION and position - 1 > self.known:
+            self.sync()
         timeline = self._timelines.get(officer_id)
         if timeline is None:
+            stream = officer_stream(officer_id)
             timeline = _Timeline(self.recorder.select_records(stream))
             self._timelines[officer_id] = timeline
-        else:
-            last = timeline.records[-1].stored.originator_version if timeline.records else 0
-            timeline.records += self.recorder.select_records(stream, gt=last)
+            self._officer_of[str(stream)] = officer_id
         return timeline
 
     def to_event(self, envelope: Envelope) -> Any:

@@ -1,0 +1,148 @@
+"""A command's checks rest on the officer and policy records it read; its write proves them current.
+
+A process reads officer and policy records once and then only what was stored since. A write is
+refused under the store's write lock, writing nothing, if such a record arrived after the position
+its checks relied on; the command then runs again on the new records. Events this process wrote or
+verified are not verified twice, unless their stored bytes, place or chain changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from governance import keys
+from governance.entry import Entry
+from governance.errors import IntegrityFailure, PermissionDenied
+from governance.policy import DEFAULT
+from governance.records import StaleGovernance
+from governance.sealing import seal
+from governance.vocabulary import Rank
+from tests.conftest import World, proposal
+
+
+def count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    real = keys.verify
+
+    def counting(*args: Any) -> bool:
+        calls[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(keys, "verify", counting)
+    return calls
+
+
+class TestStaleOfficerRecords:
+    def test_an_officer_revoked_by_another_client_meanwhile_is_refused_and_nothing_is_written(
+        self, world: World
+    ) -> None:
+        world.proposed()  # this client has read the officers, with PC-1001 in good standing
+        other = world.reopen()
+        other.revoke(world.admin, world.custodian.officer_id, "Left the force")
+        other.close()
+        before = world.app.position()
+        with pytest.raises(PermissionDenied, match="PC-1001 has been revoked"):
+            world.proposed()
+        assert world.app.position() == before
+
+    def test_a_policy_published_by_another_client_meanwhile_is_applied_on_the_retry(
+        self, world: World
+    ) -> None:
+        entry = world.proposed()
+        other = world.reopen()
+        stricter = DEFAULT.model_copy(update={"min_authoriser_rank": Rank.CHIEF_SUPERINTENDENT})
+        other.publish_policy(world.admin, stricter, None)
+        other.close()
+        before = world.app.position()
+        with pytest.raises(PermissionDenied, match="chief_superintendent"):
+            world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+        assert world.app.position() == before
+
+    def test_a_write_relying_on_an_old_view_of_the_officers_writes_nothing(
+        self, world: World
+    ) -> None:
+        world.proposed()
+        relied_on = world.app.verifier.known
+        other = world.reopen()
+        other.change_rank(world.admin, world.reviewer.officer_id, Rank.CHIEF_INSPECTOR, "Promoted")
+        other.close()
+        before = world.app.position()
+        world.app._relied_on = relied_on  # as if authenticated just before the change
+        entry = world.app.new_entry_id()
+        with pytest.raises(StaleGovernance):
+            world.app.events.put(
+                [_proposed_event(world, entry)], signer=world.custodian, governance_known=relied_on
+            )
+        assert world.app.position() == before
+
+
+def _proposed_event(world: World, entry_id: Any) -> Any:
+    p = proposal()
+    sealed = seal(p.subject.model_dump(mode="json"), str(entry_id), world.app.master_key)
+    entry = Entry(
+        id=entry_id,
+        actor=world.custodian.officer_id,
+        effective_at=p.review_by,
+        subject=sealed.field,
+        category=p.category.value,
+        source_record_ref=p.source_record_ref,
+        offence_ref=p.offence_ref,
+        objective=p.objective,
+        rationale=p.rationale,
+        image=p.image.model_dump(mode="json"),
+        vulnerable=p.vulnerable,
+        minor=False,
+        safeguarding_rationale=p.safeguarding_rationale,
+        review_by=p.review_by,
+        expires_at=p.expires_at,
+    )
+    return entry.collect_events()[0]
+
+
+class TestVerifiedOnce:
+    def test_reading_back_what_this_process_wrote_needs_no_second_signature_check(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        entry = world.active()
+        calls = count_verifications(monkeypatch)
+        assert world.app.entry(entry.id).version == entry.version
+        assert calls[0] == 0
+        assert world.reopen().entry(entry.id).version == entry.version  # a new process checks all
+        assert calls[0] >= entry.version
+
+    def test_bytes_changed_in_the_database_are_checked_in_full_and_caught(
+        self, sqlite_world: World
+    ) -> None:
+        world = sqlite_world
+        entry = world.active()
+        with sqlite3.connect(world.settings.sqlite_path) as db:
+            (state,) = db.execute(
+                "SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = 2",
+                (entry.id.hex,),
+            ).fetchone()
+            db.execute(
+                "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
+                (state.replace(b"Necessary", b"Needless!"), entry.id.hex),
+            )
+        with pytest.raises(IntegrityFailure, match="signature does not verify"):
+            world.app.entry(entry.id)
+
+    def test_an_event_moved_to_another_version_is_caught_though_its_bytes_were_verified(
+        self, sqlite_world: World
+    ) -> None:
+        world = sqlite_world
+        entry = world.active()
+        with sqlite3.connect(world.settings.sqlite_path) as db:
+            db.execute(
+                "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 2",
+                (entry.id.hex,),
+            )
+            db.execute(
+                "UPDATE stored_events SET originator_version = 2 WHERE originator_id = ? AND originator_version = 1",
+                (entry.id.hex,),
+            )
+        with pytest.raises(IntegrityFailure, match="version"):
+            world.app.entry(entry.id)
