@@ -32,8 +32,8 @@ from governance.registry import OfficerState
 
 FOUNDED = "watchlist:Origin.Founded"
 POLICY_PUBLISHED = "watchlist:PolicyVersion.Published"
-#: How many verified events to remember (``Verifier.check_stream``); about 100 bytes each.
-TRUSTED_MAX = 100_000
+#: How many verified events to remember (``Verifier.check_stream``); about 0.5 KB each.
+TRUSTED_MAX = 20_000
 MAX_POSITION = 2**63 - 1
 ENROLLED = "watchlist:Officer.Enrolled"
 
@@ -161,10 +161,9 @@ class Verifier:
                 self._officer_of.get(str(record.stored.originator_id), "")
             )
             if timeline is not None:
+                # A timeline first loaded after ``known`` may hold the event already.
                 held = timeline.records[-1].stored.originator_version if timeline.records else 0
-                if (
-                    record.stored.originator_version > held
-                ):  # a timeline loaded later holds it already
+                if record.stored.originator_version > held:
                     timeline.records.append(record)
         self.known = max(self.known, last)
 
