@@ -21,11 +21,17 @@ from projections.storage import Tx
 
 DEPLOYMENT = "watchlist:Deployment."
 
-#: One deployment's row: planned start, categories (JSON), started at, basis, considered ids (JSON).
+#: One deployment's row: planned start, categories (JSON), started at, basis, and the entries the
+#: gate considered as JSON ``[manifest ids, excluded ids]``.
 Plan = list[Any]
 
+CONSISTENT = "CONSISTENT"
+INVALIDATED = "RETROACTIVELY_INVALIDATED"
+VALIDATED = "RETROACTIVELY_VALIDATED"
+UNJUSTIFIED_THEN = "UNJUSTIFIED_AS_KNOWN_THEN"
 
-#: A watchlist to judge: deployment, instant, basis, considered entry ids, permitted categories.
+
+#: A watchlist to judge: deployment, instant, basis, considered entries, permitted categories.
 Judging = tuple[str, int, int, str, str]
 
 
@@ -50,8 +56,10 @@ def project_deployment(
     plan = plans.get(stream) or _stored_plan(tx, stream)
     plans[stream] = plan
     if kind == "Compiled":
-        considered = [m["entry_id"] for m in payload["manifest"]]
-        considered += [x["entry_id"] for x in payload["excluded"]]
+        considered = [
+            [m["entry_id"] for m in payload["manifest"]],
+            [x["entry_id"] for x in payload["excluded"]],
+        ]
         plan[3], plan[4] = int(payload["basis"]), json.dumps(considered)
     elif kind == "Started":
         plan[2] = to_micros(envelope.effective_at)
@@ -88,29 +96,74 @@ def write_plans(tx: Tx, plans: dict[str, Plan], due: list[Judging]) -> None:
         )
     for stream, at, known_at, considered, categories in dict.fromkeys(due):
         on = basis(tx, from_micros(at), known_at, [Category(c) for c in json.loads(categories)])
+        listed, excluded = json.loads(considered)
+        document = judge_then(tx, listed, excluded, on)
+        for entry in document["entries"]:
+            entry["now"] = None  # the same as "then": filled in when read back
         tx.run(
             "INSERT INTO {t}wl_then_views VALUES (?, ?, ?, ?) "
             "ON CONFLICT (deployment_id, at, basis) DO NOTHING",
-            (stream, at, known_at, json.dumps(judge_then(tx, json.loads(considered), on))),
+            (stream, at, known_at, json.dumps(document, separators=(",", ":"))),
         )
 
 
-def judge_then(tx: Tx, considered: list[str], on: Basis) -> dict[str, Any]:
-    """Each considered entry's verdict on ``on``, with the officer who authorised it."""
+def judge_then(tx: Tx, listed: list[str], excluded: list[str], on: Basis) -> dict[str, Any]:
+    """The reconstruction's rows as known on ``on``, and who had authorised each entry.
+
+    Each row is the one a reconstruction reports for an entry nothing was learned about since:
+    its "now" verdict is its "then" verdict (filled in when read back).
+    """
+    considered = listed + excluded
     found = views(tx, considered, on)
+    on_list = set(listed)
+    rows = []
+    for entry_id in considered:
+        then = verdict(found[entry_id])
+        rows.append(row(entry_id, entry_id in on_list, then, then))
+    authorisers = {
+        e: v.state.authorised_by for e, v in found.items() if v.state.authorised_by is not None
+    }
+    return {"entries": rows, "authorised_by": authorisers}
+
+
+def row(entry_id: str, listed: bool, then: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """One entry's row: both verdicts and its class (when a difference was learned: unknown yet)."""
     return {
-        entry_id: {"verdict": verdict(view), "authorised_by": view.state.authorised_by}
-        for entry_id, view in found.items()
+        "entry_id": entry_id,
+        "on_watchlist": listed,
+        "then": then,
+        "now": now,
+        "class": classify(listed, then["justified"], now["justified"]),
+        "learned_at": None,
+        "learned_by": None,
+        "learned_position": None,
+        "lag_seconds": None,
     }
 
 
+def classify(listed: bool, then: bool, now: bool) -> str:
+    """The reconstruction class of one entry."""
+    if then and not now:
+        return INVALIDATED
+    if now and not then:
+        return VALIDATED
+    if listed and not then:
+        return UNJUSTIFIED_THEN
+    return CONSISTENT
+
+
 def stored_then(tx: Tx, deployment_id: str, on: Basis) -> dict[str, Any] | None:
-    """The stored "then" view of a deployment on ``on``, if the projection holds it."""
-    row = tx.one(
+    """The stored rows of a deployment as known on ``on``, if the projection holds them.
+
+    Each row's "now" is its "then" (the same object), until a reconstruction judges it again.
+    """
+    found = tx.one(
         "SELECT views FROM {t}wl_then_views WHERE deployment_id = ? AND at = ? AND basis = ?",
         (deployment_id, to_micros(on.at), on.known_at),
     )
-    if row is None:
+    if found is None:
         return None
-    found: dict[str, Any] = json.loads(row[0])
-    return found
+    document: dict[str, Any] = json.loads(found[0])
+    for entry in document["entries"]:
+        entry["now"] = entry["then"]
+    return document

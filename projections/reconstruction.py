@@ -18,16 +18,19 @@ from uuid import UUID
 from governance.deployment_commands import DeploymentCommands, describe
 from governance.errors import RuleViolation
 from governance.times import format_instant, from_micros
-from projections.deployments import judge_then, stored_then
+from projections.deployments import (
+    CONSISTENT,
+    INVALIDATED,
+    UNJUSTIFIED_THEN,
+    VALIDATED,
+    judge_then,
+    row,
+    stored_then,
+)
 from projections.judging import Basis, basis, knowledge_points, rejudged, verdict, views
 from projections.queries import current_position
 from projections.runner import projection_store
 from projections.storage import Tx
-
-CONSISTENT = "CONSISTENT"
-INVALIDATED = "RETROACTIVELY_INVALIDATED"
-VALIDATED = "RETROACTIVELY_VALIDATED"
-UNJUSTIFIED_THEN = "UNJUSTIFIED_AS_KNOWN_THEN"
 
 
 @dataclass(frozen=True)
@@ -89,63 +92,35 @@ def _reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction
         )
     compiled = deployment.compilation
     manifest = {m["entry_id"]: int(m["version"]) for m in compiled["manifest"]}
-    considered = list(manifest) + [x["entry_id"] for x in compiled["excluded"]]
+    excluded = [x["entry_id"] for x in compiled["excluded"]]
+    considered = list(manifest) + excluded
     now_position = current_position(app)
     with projection_store(app).reading() as tx:
         then = basis(tx, deployment.go_live, int(compiled["basis"]), deployment.categories)
         now = basis(tx, deployment.go_live, now_position, deployment.categories)
-        frozen = stored_then(tx, str(deployment_id), then) or judge_then(tx, considered, then)
-        authorisers = {e: frozen[e]["authorised_by"] for e in considered}
-        again = rejudged(tx, considered, authorisers, then, now)
-        entries = []
-        for entry_id in considered:
-            then_verdict = frozen[entry_id]["verdict"]
-            view = again.get(entry_id)
-            now_verdict = then_verdict if view is None else verdict(view)
-            entries.append(
-                compare(tx, entry_id, entry_id in manifest, then_verdict, now_verdict, then, now)
-            )
-    problems = manifest_problems(manifest, {e: frozen[e]["verdict"] for e in considered})
+        frozen = stored_then(tx, str(deployment_id), then)
+        if frozen is None or [e["entry_id"] for e in frozen["entries"]] != considered:
+            frozen = judge_then(tx, list(manifest), excluded, then)  # not stored (or not these)
+        entries: list[dict[str, Any]] = frozen["entries"]
+        again = rejudged(tx, considered, frozen["authorised_by"], then, now)
+        for entry in entries:
+            view = again.get(entry["entry_id"])
+            if view is not None:
+                learned_since(tx, entry, verdict(view), then, now)
+    problems = manifest_problems(manifest, entries)
     return Reconstruction(describe(deployment), then, now, not problems, problems, entries)
 
 
-def compare(
-    tx: Tx,
-    entry_id: str,
-    listed: bool,
-    then: dict[str, Any],
-    now: dict[str, Any],
-    then_on: Basis,
-    now_on: Basis,
-) -> dict[str, Any]:
-    """One entry's row: both verdicts, its class, and when a difference was learned."""
-    row: dict[str, Any] = {
-        "entry_id": entry_id,
-        "on_watchlist": listed,
-        "then": then,
-        "now": now,  # the very same verdict where nothing was learned since
-        "class": classify(listed, then["justified"], now["justified"]),
-        "learned_at": None,
-        "learned_by": None,
-        "learned_position": None,
-        "lag_seconds": None,
-    }
+def learned_since(
+    tx: Tx, entry: dict[str, Any], now: dict[str, Any], then_on: Basis, now_on: Basis
+) -> None:
+    """Give an entry's row its verdict as known now, its class, and when a difference was learned."""
+    then = entry["then"]
+    entry.update(row(entry["entry_id"], entry["on_watchlist"], then, now))
     if then["justified"] != now["justified"] or then["reasons"] != now["reasons"]:
-        learned = when_learned(tx, entry_id, then_on, now_on, now["justified"])
+        learned = when_learned(tx, entry["entry_id"], then_on, now_on, now["justified"])
         if learned is not None:
-            row.update(learned)
-    return row
-
-
-def classify(listed: bool, then: bool, now: bool) -> str:
-    """The reconstruction class of one entry."""
-    if then and not now:
-        return INVALIDATED
-    if now and not then:
-        return VALIDATED
-    if listed and not then:
-        return UNJUSTIFIED_THEN
-    return CONSISTENT
+            entry.update(learned)
 
 
 def when_learned(
@@ -172,10 +147,11 @@ def when_learned(
     return None
 
 
-def manifest_problems(manifest: dict[str, int], then: dict[str, dict[str, Any]]) -> list[str]:
+def manifest_problems(manifest: dict[str, int], entries: list[dict[str, Any]]) -> list[str]:
     """Differences between the compiled manifest and the 'then' verdicts (each is a defect)."""
     problems = []
-    for entry_id, held in then.items():
+    for entry in entries:
+        entry_id, held = entry["entry_id"], entry["then"]
         on_manifest = entry_id in manifest
         if on_manifest and not held["justified"]:
             problems.append(

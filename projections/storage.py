@@ -19,7 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
 #: Bump when a projection table changes shape: the projection is then dropped and rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -37,6 +37,8 @@ TABLES = [
     "last_position BIGINT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, "
     "holds INTEGER NOT NULL DEFAULT 0, erased INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS {i}wl_entries_status ON {t}wl_entries (status, review_by)",
+    # Which entries changed after a position (what a reconstruction must judge again).
+    "CREATE INDEX IF NOT EXISTS {i}wl_entries_changed ON {t}wl_entries (last_position)",
     "CREATE TABLE IF NOT EXISTS {t}wl_policies (version INTEGER PRIMARY KEY, effective_at BIGINT NOT NULL, "
     "position BIGINT NOT NULL, document TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {t}wl_revocations (officer_id TEXT NOT NULL, revoked_at BIGINT NOT NULL, "

@@ -14,6 +14,7 @@ from governance.errors import IntegrityFailure
 from governance.vocabulary import Category, RemovalReason, SourceStatus
 from projections import runner
 from projections.deployments import judge_then, stored_then
+from projections.judging import learned_about
 from projections.queries import inclusion
 from projections.reconstruction import reconstruct
 from projections.runner import catch_up, projection_store, rebuild
@@ -192,19 +193,22 @@ class TestStoredThenView:
     def test_the_stored_then_view_is_the_watchlist_judged_afresh_at_go_live_as_known_then(
         self, world: World, frozen: clock.FrozenClock
     ) -> None:
-        entries = [world.active() for _ in range(2)]
-        for entry in entries:
+        entries = [world.active() for _ in range(3)]
+        for entry in entries[:2]:  # the third has no source check: the gate excludes it
             world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
         deployment = deploy(world, frozen, [e.id for e in entries])
         result = reconstruct(world.app, deployment.id)
+        listed = [e["entry_id"] for e in result.entries if e["on_watchlist"]]
+        excluded = [e["entry_id"] for e in result.entries if not e["on_watchlist"]]
+        assert len(listed) == 2
+        assert excluded == [str(entries[2].id)]
         with projection_store(world.app).reading() as tx:
             stored = stored_then(tx, str(deployment.id), result.then)
-            afresh = judge_then(tx, [e["entry_id"] for e in result.entries], result.then)
+            afresh = judge_then(tx, listed, excluded, result.then)
         assert stored == afresh
         assert result.then.at == deployment.started_at
-        assert [e["then"] for e in result.entries] == [
-            afresh[e["entry_id"]]["verdict"] for e in result.entries
-        ]
+        assert result.entries == afresh["entries"]
+        assert afresh["authorised_by"] == {str(e.id): world.authoriser.officer_id for e in entries}
 
     def test_a_reconstruction_without_the_stored_view_judges_every_entry_and_agrees(
         self, world: World, frozen: clock.FrozenClock
@@ -223,3 +227,20 @@ class TestStoredThenView:
         judged = reconstruct(world.app, deployment.id).to_json()
         assert judged == stored
         assert stored["summary"]["RETROACTIVELY_INVALIDATED"] == 1
+
+    def test_entries_changed_since_a_position_are_found_however_many_others_changed(
+        self, world: World
+    ) -> None:
+        entries = [world.proposed() for _ in range(4)]
+        position = world.app.position()
+        for entry in entries[1:]:
+            world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+        catch_up(world.app)
+        ids = [str(e.id) for e in entries]
+        with projection_store(world.app).reading() as tx:
+            upto = world.app.position()
+            # Few asked about, more changed: each entry's facts are sought.
+            assert learned_about(tx, ids[:2], position, upto) == {ids[1]}
+            # As many asked about as changed, or more: the index of last changes answers.
+            assert learned_about(tx, ids, position, upto) == set(ids[1:])
+            assert learned_about(tx, ids[:1], position, upto) == set()
