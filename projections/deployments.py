@@ -98,13 +98,81 @@ def write_plans(tx: Tx, plans: dict[str, Plan], due: list[Judging]) -> None:
         on = basis(tx, from_micros(at), known_at, [Category(c) for c in json.loads(categories)])
         listed, excluded = json.loads(considered)
         document = judge_then(tx, listed, excluded, on)
-        for entry in document["entries"]:
-            entry["now"] = None  # the same as "then": filled in when read back
         tx.run(
             "INSERT INTO {t}wl_then_views VALUES (?, ?, ?, ?) "
             "ON CONFLICT (deployment_id, at, basis) DO NOTHING",
-            (stream, at, known_at, json.dumps(document, separators=(",", ":"))),
+            (stream, at, known_at, packed(document)),
         )
+
+
+def packed(document: dict[str, Any]) -> str:
+    """The rows as compact JSON: one array per entry and per evidence item, in the order of
+    ``ROW`` and ``ITEM``, with what ``unpacked`` can restore left out (each item's stream is its
+    entry, a recorded time equal to the effective time is null, "now" is "then", the class follows
+    from "then")."""
+    rows = [
+        [
+            e["entry_id"],
+            e["on_watchlist"],
+            *(e["then"][k] for k in ROW),
+            [
+                [
+                    *(x[k] for k in ITEM),
+                    None if x["recorded_at"] == x["effective_at"] else x["recorded_at"],
+                ]
+                for x in e["then"]["evidence"]
+            ],
+        ]
+        for e in document["entries"]
+    ]
+    return json.dumps(
+        {"rows": rows, "authorised_by": document["authorised_by"]}, separators=(",", ":")
+    )
+
+
+ROW = ("listed", "current", "justified", "reasons", "version")
+ITEM = ("fact", "version", "position", "actor", "type", "effective_at")
+
+
+def unpacked(text: str) -> dict[str, Any]:
+    """Inverse of ``packed``, with each row's "now" the very same verdict as its "then"."""
+    document = json.loads(text)
+    entries = []
+    for entry_id, listed, shown, current, justified, reasons, version, items in document["rows"]:
+        then = {
+            "listed": shown,
+            "current": current,
+            "justified": justified,
+            "reasons": reasons,
+            "version": version,
+            "evidence": [
+                {
+                    "fact": fact,
+                    "stream": entry_id,
+                    "version": number,
+                    "position": position,
+                    "actor": actor,
+                    "type": kind,
+                    "effective_at": effective,
+                    "recorded_at": effective if recorded is None else recorded,
+                }
+                for fact, number, position, actor, kind, effective, recorded in items
+            ],
+        }
+        entries.append(
+            {
+                "entry_id": entry_id,
+                "on_watchlist": listed,
+                "then": then,
+                "now": then,
+                "class": CONSISTENT if justified or not listed else UNJUSTIFIED_THEN,
+                "learned_at": None,
+                "learned_by": None,
+                "learned_position": None,
+                "lag_seconds": None,
+            }
+        )
+    return {"entries": entries, "authorised_by": document["authorised_by"]}
 
 
 def judge_then(tx: Tx, listed: list[str], excluded: list[str], on: Basis) -> dict[str, Any]:
@@ -161,9 +229,4 @@ def stored_then(tx: Tx, deployment_id: str, on: Basis) -> dict[str, Any] | None:
         "SELECT views FROM {t}wl_then_views WHERE deployment_id = ? AND at = ? AND basis = ?",
         (deployment_id, to_micros(on.at), on.known_at),
     )
-    if found is None:
-        return None
-    document: dict[str, Any] = json.loads(found[0])
-    for entry in document["entries"]:
-        entry["now"] = entry["then"]
-    return document
+    return None if found is None else unpacked(found[0])

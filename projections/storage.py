@@ -19,7 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
 #: Bump when a projection table changes shape: the projection is then dropped and rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "

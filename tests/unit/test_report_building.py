@@ -1,12 +1,15 @@
-"""Building a reconstruction report pauses Python's cycle collector and always restores it."""
+"""Building a reconstruction report: stored rows restored exactly; the cycle collector paused."""
 
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from projections.deployments import CONSISTENT, UNJUSTIFIED_THEN, packed, row, unpacked
 from projections.reconstruction import cycle_collection_paused
 
 
@@ -34,3 +37,35 @@ class TestCycleCollectionPaused:
         with cycle_collection_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()
+
+
+def evidence(entry_id: str, fact: str, recorded: str) -> dict[str, Any]:
+    return {"fact": fact, "stream": entry_id, "version": 2, "position": 17, "actor": "SUPT-1",
+            "type": "Authorised", "effective_at": "2026-06-01T05:10:00.000000Z", "recorded_at": recorded}  # fmt: skip
+
+
+class TestStoredRows:
+    def test_packed_rows_unpack_to_the_rows_judged(self) -> None:
+        late = "2026-06-08T09:00:00.000000Z"
+        justified = {"listed": True, "current": True, "justified": True, "reasons": [], "version": 2,
+                     "evidence": [evidence("a", "authorised", "2026-06-01T05:10:00.000000Z")]}  # fmt: skip
+        unjustified = {"listed": True, "current": False, "justified": False, "version": 3,
+                       "reasons": ["source_not_verified_recently"], "evidence": [evidence("b", "removal", late)]}  # fmt: skip
+        excluded = {**unjustified, "evidence": [evidence("c", "removal", late)]}
+        document = {
+            "entries": [
+                row("a", True, justified, justified),
+                row("b", True, unjustified, unjustified),
+                row("c", False, excluded, excluded),
+            ],
+            "authorised_by": {"a": "SUPT-1"},
+        }
+        restored = unpacked(packed(document))
+        assert restored == document
+        assert [e["class"] for e in restored["entries"]] == [
+            CONSISTENT,
+            UNJUSTIFIED_THEN,
+            CONSISTENT,
+        ]
+        assert all(e["now"] is e["then"] for e in restored["entries"])
+        assert len(packed(document)) < len(json.dumps(document)) / 2
