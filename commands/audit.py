@@ -211,7 +211,7 @@ def export(
     session = session_of(ctx)
     store = session.app()
     signer = session.signer()
-    store.authenticate(signer, Action.EXPORT_RECORD)
+    store.authenticate(signer, Action.EXPORT_RECORD, fresh=True)
     check_text("purpose", purpose)
     texts = [read_text_input(path, "--checkpoint") for path in checkpoint or []]
     if sign:
@@ -237,7 +237,7 @@ def access(
     """List every consultation of personal data and every disclosure (legal or admin)."""
     session = session_of(ctx)
     store = session.app()
-    store.authenticate(session.signer(), Action.READ_ACCESS_LOG)
+    store.authenticate(session.signer(), Action.READ_ACCESS_LOG, fresh=True)
     rows = [asdict(a) for a in store.accesses(str(entry_id(entry)) if entry else None, officer)]
     columns = ["position", "at", "officer_id", "kind", "entry_id", "purpose", "recipient"]
     emit_rows(rows, columns, as_json, "Access log")

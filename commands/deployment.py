@@ -155,7 +155,7 @@ def reconstruct_(
     """Every entry the gate judged, as known then and as known now, side by side (legal)."""
     session = session_of(ctx)
     store = session.app()
-    store.authenticate(session.signer(), Action.RECONSTRUCT_DEPLOYMENT)
+    store.authenticate(session.signer(), Action.RECONSTRUCT_DEPLOYMENT, fresh=True)
     result = reconstruct(store, deployment_id(deployment))
     if not result.manifest_matches:
         note("[bold red]warning:[/] the compiled manifest does not match the record as known then")

@@ -22,10 +22,15 @@ def retried(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        begin = getattr(args[0], "begin_command", None) if args else None
         try:
+            if begin is not None:
+                begin()
             return command(*args, **kwargs)
         except Conflict as first:
             try:
+                if begin is not None:
+                    begin()
                 return command(*args, **kwargs)
             except Conflict:
                 raise first from None

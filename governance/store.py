@@ -123,15 +123,22 @@ class StoreCore(Application[UUID]):
             raise NotFound(f"officer: {officer_id} is not enrolled in this store")
         return state
 
-    def authenticate(self, signer: Signer, action: Action) -> OfficerState:
+    def begin_command(self) -> None:
+        """Forget what an earlier command relied on (``retried`` calls this before each attempt)."""
+        self._relied_on = None
+
+    def authenticate(self, signer: Signer, action: Action, *, fresh: bool = False) -> OfficerState:
         """The acting officer, if their unlocked key is their current key and they may act.
 
         Judged on the officer records this process has read; the command's write then checks, under
-        the store's write lock, that no officer or policy record arrived since (``record``).
+        the store's write lock, that no officer or policy record arrived since the oldest of its
+        authentications (``record``). An action that writes nothing passes ``fresh=True`` to read
+        what was stored since first.
         """
-        if not self.verifier.known:
+        if fresh or not self.verifier.known:
             self.refresh()
-        self._relied_on = self.verifier.known
+        known = self.verifier.known
+        self._relied_on = known if self._relied_on is None else min(self._relied_on, known)
         try:
             state = self._standing(signer.officer_id)
         except NotFound:
@@ -163,7 +170,6 @@ class StoreCore(Application[UUID]):
         # The oldest view of officers and policy the command's checks may rest on: the one its
         # authentication read, even if a later read (of the policy, say) moved the watermark on.
         known = min(self.verifier.known, self._relied_on or self.verifier.known)
-        self._relied_on = None
         try:
             self.save(*aggregates, signer=signer, governance_known=known, **kwargs)
         except RecordConflictError:
@@ -173,6 +179,8 @@ class StoreCore(Application[UUID]):
             raise StaleRecords(
                 "conflict: officer or policy records changed while this action was being taken"
             ) from None
+        finally:
+            self._relied_on = None
 
     def what_changed(self, started: list[tuple[UUID, int]]) -> str:
         """Say which record changed since it was read, and how (for a conflict message)."""

@@ -67,7 +67,7 @@ def sweep(
     """Carry out what is due. Entries whose state changed meanwhile are left for the next run."""
     result = SweepResult(str(uuid4()), dry_run=dry_run)
     if not dry_run:
-        app.authenticate(signer, Action.RECORD_SWEEP)  # refuse before acting, not after
+        app.authenticate(signer, Action.RECORD_SWEEP, fresh=True)  # refuse before acting
     if dry_run:
         result.expired, result.erased = list(due.expire), list(due.erase)
         return result

@@ -16,10 +16,11 @@ import pytest
 from governance import keys
 from governance.entry import Entry
 from governance.errors import IntegrityFailure, PermissionDenied
+from governance.permissions import Action
 from governance.policy import DEFAULT
 from governance.records import StaleGovernance
 from governance.sealing import seal
-from governance.vocabulary import Rank
+from governance.vocabulary import Rank, Role, SourceStatus
 from tests.conftest import World, proposal
 
 
@@ -146,3 +147,31 @@ class TestVerifiedOnce:
             )
         with pytest.raises(IntegrityFailure, match="version"):
             world.app.entry(entry.id)
+
+    def test_a_role_lost_meanwhile_is_caught_when_a_command_authenticates_twice(
+        self, world: World
+    ) -> None:
+        # Placing the first hold authenticates for the hold, reads the entry (which reads the
+        # officer records stored since), then authenticates again to open the retention record:
+        # the write must rest on the older of the two readings.
+        app, legal = world.app, world.legal.officer_id
+        app.change_roles(world.admin, legal, frozenset({Role.LEGAL, Role.SCHEDULER}), "Cover")
+        entry = world.active()
+        app.officer(legal)
+        other = world.reopen()
+        other.change_roles(world.admin, legal, frozenset({Role.SCHEDULER}), "No longer legal")
+        other.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+        other.close()
+        before = app.position()
+        with pytest.raises(PermissionDenied, match="place or release a legal hold"):
+            app.place_hold(world.legal, entry.id, "CASE-1", "Litigation")
+        assert app.position() == before
+        assert world.reopen().retention(entry.id) is None
+
+    def test_a_read_only_action_reads_the_officer_records_stored_since(self, world: World) -> None:
+        world.app.authenticate(world.legal, Action.READ_ACCESS_LOG)
+        other = world.reopen()
+        other.revoke(world.admin, world.legal.officer_id, "Left the force")
+        other.close()
+        with pytest.raises(PermissionDenied, match="has been revoked"):
+            world.app.authenticate(world.legal, Action.READ_ACCESS_LOG, fresh=True)
