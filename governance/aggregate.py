@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import AggregateEvent, BaseAggregate
 
 from governance import clock
+from governance.ids import uuid7
 
 #: Namespace for deterministic stream ids (officers, the store's origin record).
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:watchlist-governance:stream")
@@ -29,8 +30,8 @@ class Governed(BaseAggregate[UUID]):
 
     @staticmethod
     def create_id(*_: Any, **__: Any) -> UUID:
-        """Random stream id (entries, deployments); named records override this."""
-        return uuid4()
+        """A stream id in creation order (entries, deployments); named records override this."""
+        return uuid7()
 
     class Event(AggregateEvent):
         """Base event: who acted, and when the fact holds."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from governance import clock, defaults
 from governance.backdating import check_effective_at
@@ -13,6 +13,7 @@ from governance.consultation import Consultation
 from governance.entry import Entry
 from governance.entry_input import EntryProposal
 from governance.errors import IntegrityFailure, InvalidInput, NotFound, RuleViolation
+from governance.ids import uuid7
 from governance.permissions import Action
 from governance.policy import PolicyDocument
 from governance.policy_commands import PolicyCommands
@@ -264,8 +265,8 @@ class EntryCommands(PolicyCommands):
         return record.erased_at is not None
 
     def new_entry_id(self) -> UUID:
-        """A fresh entry id (the subject is sealed to it before the entry exists)."""
-        return uuid4()
+        """A fresh entry id, in creation order (the subject is sealed to it before the entry exists)."""
+        return uuid7()
 
     def entry(self, entry_id: UUID) -> Entry:
         """A verified entry, or NotFound."""
