@@ -29,11 +29,10 @@ from governance.origin import ORIGIN_STREAM
 from governance.permissions import ACTION_OF_TOPIC, ALLOWED
 from governance.recorders import Record, WatchlistRecorder
 from governance.registry import OfficerState
+from governance.verified import VerifiedEvents
 
 FOUNDED = "watchlist:Origin.Founded"
 POLICY_PUBLISHED = "watchlist:PolicyVersion.Published"
-#: How many verified events to remember (``Verifier.check_stream``); about 0.5 KB each.
-TRUSTED_MAX = 20_000
 MAX_POSITION = 2**63 - 1
 ENROLLED = "watchlist:Officer.Enrolled"
 
@@ -117,9 +116,7 @@ class Verifier:
         #: Every officer and policy event at or before this position has been read (0: none yet).
         self.known = 0
         self.policy_records: list[Record] = []  # policy events read so far, in store order
-        # Events this process has verified or written and checked: (stream, version) ->
-        # (position, topic, state hash, previous hash). See ``check_stream``.
-        self._trusted: dict[tuple[str, int], tuple[int, str, str, str]] = {}
+        self.verified = VerifiedEvents()
 
     @property
     def founding(self) -> Founding:
@@ -182,18 +179,7 @@ class Verifier:
         """
         _key, problems = self._officer_key(record.position, actor, key_id, record.stored.topic)
         if not problems:
-            self._remember(record, prev)
-
-    def _remember(self, record: Record, prev: str) -> None:
-        stored = record.stored
-        if len(self._trusted) >= TRUSTED_MAX:
-            del self._trusted[next(iter(self._trusted))]  # the oldest
-        self._trusted[(str(stored.originator_id), stored.originator_version)] = (
-            record.position,
-            stored.topic,
-            state_hash(stored.state),
-            prev,
-        )
+            self.verified.remember(record, prev)
 
     def check_stream(
         self,
@@ -214,19 +200,15 @@ class Verifier:
                     f"{record.stored.originator_version} next): an event was deleted"
                 )
             digest = state_hash(record.stored.state)
-            trusted = (record.position, record.stored.topic, digest, prev)
             try:
                 envelope = self.codec.decode(record.stored.state)
             except EnvelopeError as error:
                 problems.append(str(error))
             else:
-                key = (str(record.stored.originator_id), record.stored.originator_version)
-                # The very bytes this process already verified or signed, at the same place and
-                # chained the same way: every check would give the same answer again.
-                if self._trusted.get(key) != trusted:
+                if not self.verified.holds(record, digest, prev):
                     problems += self.check(record, envelope, prev, defer)
                     if not problems and defer is None:
-                        self._remember(record, prev)
+                        self.verified.remember(record, prev)
             checked.append(Checked(record, envelope, tuple(problems)))
             prev = digest
             expected_version = record.stored.originator_version + 1
