@@ -14,8 +14,6 @@ from governance.settings import StoreSettings
 from governance.signing import Signer
 from governance.store import StoreCore
 
-PUBLISHED = "watchlist:PolicyVersion.Published"
-
 
 @dataclass(frozen=True)
 class InForce:
@@ -79,8 +77,7 @@ class PolicyCommands(StoreCore):
 
     def _read_versions(self) -> list[InForce]:
         """Every version among the policy records read so far, by version number."""
-        if not self.verifier.known:
-            self.refresh()
+        self.verifier.watermark()
         for record in self.verifier.policy_records[len(self._published) :]:
             published: PolicyVersion = self.load(
                 record.stored.originator_id,  # type: ignore[arg-type]

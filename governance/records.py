@@ -12,6 +12,7 @@ from eventsourcing.persistence import StoredEvent
 #: A stored event as plain values: (position, stream id text, version, topic, state).
 Row = tuple[int, str, int, str, bytes]
 
+POLICY_PUBLISHED = "watchlist:PolicyVersion.Published"
 #: The event types that change who may sign what, or the rules in force: officers and policy.
 GOVERNANCE_TOPICS = (
     "watchlist:Officer.Enrolled",
@@ -19,7 +20,7 @@ GOVERNANCE_TOPICS = (
     "watchlist:Officer.RankChanged",
     "watchlist:Officer.RolesChanged",
     "watchlist:Officer.KeyRotated",
-    "watchlist:PolicyVersion.Published",
+    POLICY_PUBLISHED,
 )
 
 

@@ -36,7 +36,7 @@ class StoreCore(Application[UUID]):
     """Plumbing shared by every command: settings, verification, authentication, saving."""
 
     name = "watchlist"
-    _relied_on: int | None = None  # the watermark the current command's authentication read
+    _relied_on: int | None = None  # the oldest watermark the current command's authentications read
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
@@ -91,9 +91,7 @@ class StoreCore(Application[UUID]):
     def construct_event_store(self) -> SignedEventStore:
         self.store_recorder: WatchlistRecorder = as_watchlist_recorder(self.recorder)
         self.codec = EnvelopeCodec(self.mapper.transcoder)  # type: ignore[arg-type]
-        self.verifier = Verifier(
-            self.store_recorder, self.codec, EVENT_TYPES, self.recorder.max_notification_id
-        )
+        self.verifier = Verifier(self.store_recorder, self.codec, EVENT_TYPES)
         return SignedEventStore(self.mapper, self.recorder, self.codec, self.verifier)
 
     @property
@@ -135,9 +133,9 @@ class StoreCore(Application[UUID]):
         authentications (``record``). An action that writes nothing passes ``fresh=True`` to read
         what was stored since first.
         """
-        if fresh or not self.verifier.known:
+        if fresh:
             self.refresh()
-        known = self.verifier.known
+        known = self.verifier.watermark()
         self._relied_on = known if self._relied_on is None else min(self._relied_on, known)
         try:
             state = self._standing(signer.officer_id)
@@ -165,11 +163,9 @@ class StoreCore(Application[UUID]):
         ``retried`` commands run again on the new records.
         """
         started = [(a.id, a.version - len(a.pending_events)) for a in aggregates]
-        if not self.verifier.known:
-            self.refresh()
         # The oldest view of officers and policy the command's checks may rest on: the one its
         # authentication read, even if a later read (of the policy, say) moved the watermark on.
-        known = min(self.verifier.known, self._relied_on or self.verifier.known)
+        known = self.verifier.watermark() if self._relied_on is None else self._relied_on
         try:
             self.save(*aggregates, signer=signer, governance_known=known, **kwargs)
         except RecordConflictError:

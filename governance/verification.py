@@ -10,7 +10,7 @@ before the event being judged, so the recursion always ends (at the founding rec
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +28,11 @@ from governance.officer import Officer, officer_stream
 from governance.origin import ORIGIN_STREAM
 from governance.permissions import ACTION_OF_TOPIC, ALLOWED
 from governance.recorders import Record, WatchlistRecorder
+from governance.records import POLICY_PUBLISHED
 from governance.registry import OfficerState
 from governance.verified import VerifiedEvents
 
 FOUNDED = "watchlist:Origin.Founded"
-POLICY_PUBLISHED = "watchlist:PolicyVersion.Published"
 MAX_POSITION = 2**63 - 1
 ENROLLED = "watchlist:Officer.Enrolled"
 
@@ -104,12 +104,10 @@ class Verifier:
         recorder: WatchlistRecorder,
         codec: EnvelopeCodec,
         topics: Mapping[str, type[Any]],
-        max_position: Callable[[], int | None],
     ) -> None:
         self.recorder = recorder
         self.codec = codec
         self.topics = topics
-        self.max_position = max_position
         self._founding: Founding | None = None
         self._timelines: dict[str, _Timeline] = {}
         self._officer_of: dict[str, str] = {}  # officer stream -> officer id, for loaded timelines
@@ -163,6 +161,12 @@ class Verifier:
                 if record.stored.originator_version > held:
                     timeline.records.append(record)
         self.known = max(self.known, last)
+
+    def watermark(self) -> int:
+        """``known``, after a first read of the officer and policy records if there was none yet."""
+        if not self.known:
+            self.sync()
+        return self.known
 
     def advance(self, position: int) -> None:
         """Note that no officer or policy event was stored up to ``position`` after ``known``.
@@ -339,9 +343,8 @@ class Verifier:
         return timeline.states[index - 1] if index else None
 
     def current(self, officer_id: str) -> OfficerState | None:
-        """The officer's verified standing after every event up to ``known`` (synced if never)."""
-        if not self.known:
-            self.sync()
+        """The officer's verified standing after every event up to the watermark."""
+        self.watermark()
         return self.officer_at(officer_id, MAX_POSITION)
 
     def _timeline(self, officer_id: str, position: int) -> _Timeline:

@@ -165,7 +165,7 @@ def unpacked(text: str) -> dict[str, Any]:
                 "on_watchlist": listed,
                 "then": then,
                 "now": then,
-                "class": CONSISTENT if justified or not listed else UNJUSTIFIED_THEN,
+                "class": classify(listed, justified, justified),
                 "learned_at": None,
                 "learned_by": None,
                 "learned_position": None,

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from governance.deployment_commands import DeploymentCommands, describe
 from governance.errors import RuleViolation
-from governance.times import format_instant, from_micros
+from governance.times import format_instant, format_micros
 from projections.deployments import (
     CONSISTENT,
     INVALIDATED,
@@ -139,7 +139,7 @@ def when_learned(
             assert fact is not None
             recorded, effective = int(fact[1]), int(fact[2])
             return {
-                "learned_at": format_instant(from_micros(recorded)),
+                "learned_at": format_micros(recorded),
                 "learned_by": fact[0],
                 "learned_position": position,
                 "lag_seconds": (recorded - effective) // 1_000_000,

@@ -13,15 +13,12 @@ from typing import Any
 
 import pytest
 
-from governance import keys
-from governance.entry import Entry
-from governance.errors import IntegrityFailure, PermissionDenied
+from governance import clock, keys
+from governance.errors import IntegrityFailure, PermissionDenied, StaleRecords
 from governance.permissions import Action
 from governance.policy import DEFAULT
-from governance.records import StaleGovernance
-from governance.sealing import seal
 from governance.vocabulary import Rank, Role, SourceStatus
-from tests.conftest import World, proposal
+from tests.conftest import World
 
 
 def count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -65,42 +62,25 @@ class TestStaleOfficerRecords:
     def test_a_write_relying_on_an_old_view_of_the_officers_writes_nothing(
         self, world: World
     ) -> None:
-        world.proposed()
-        relied_on = world.app.verifier.known
+        entry = world.active()
+        world.app.authenticate(world.custodian, Action.VERIFY_SOURCE)  # the view the write rests on
         other = world.reopen()
         other.change_rank(world.admin, world.reviewer.officer_id, Rank.CHIEF_INSPECTOR, "Promoted")
         other.close()
+        loaded = world.app.entry(entry.id)
+        loaded.verify_source(world.custodian.officer_id, SourceStatus.LIVE, clock.now(), None)
         before = world.app.position()
-        world.app._relied_on = relied_on  # as if authenticated just before the change
-        entry = world.app.new_entry_id()
-        with pytest.raises(StaleGovernance):
-            world.app.events.put(
-                [_proposed_event(world, entry)], signer=world.custodian, governance_known=relied_on
-            )
+        with pytest.raises(StaleRecords, match="officer or policy records changed"):
+            world.app.record(loaded, signer=world.custodian)
         assert world.app.position() == before
+        assert world.app.verifier.known == before  # and the change has been read since
 
 
-def _proposed_event(world: World, entry_id: Any) -> Any:
-    p = proposal()
-    sealed = seal(p.subject.model_dump(mode="json"), str(entry_id), world.app.master_key)
-    entry = Entry(
-        id=entry_id,
-        actor=world.custodian.officer_id,
-        effective_at=p.review_by,
-        subject=sealed.field,
-        category=p.category.value,
-        source_record_ref=p.source_record_ref,
-        offence_ref=p.offence_ref,
-        objective=p.objective,
-        rationale=p.rationale,
-        image=p.image.model_dump(mode="json"),
-        vulnerable=p.vulnerable,
-        minor=False,
-        safeguarding_rationale=p.safeguarding_rationale,
-        review_by=p.review_by,
-        expires_at=p.expires_at,
-    )
-    return entry.collect_events()[0]
+def edit_database(world: World, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    """Change the SQLite file directly, as someone with access to it could."""
+    with sqlite3.connect(world.settings.sqlite_path) as db:
+        for sql, params in statements:
+            db.execute(sql, params)
 
 
 class TestVerifiedOnce:
@@ -124,10 +104,10 @@ class TestVerifiedOnce:
                 "SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = 2",
                 (entry.id.hex,),
             ).fetchone()
-            db.execute(
-                "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
-                (state.replace(b"Necessary", b"Needless!"), entry.id.hex),
-            )
+        edit_database(world, (
+            "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
+            (state.replace(b"Necessary", b"Needless!"), entry.id.hex),
+        ))  # fmt: skip
         with pytest.raises(IntegrityFailure, match="signature does not verify"):
             world.app.entry(entry.id)
 
@@ -136,15 +116,11 @@ class TestVerifiedOnce:
     ) -> None:
         world = sqlite_world
         entry = world.active()
-        with sqlite3.connect(world.settings.sqlite_path) as db:
-            db.execute(
-                "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 2",
-                (entry.id.hex,),
-            )
-            db.execute(
-                "UPDATE stored_events SET originator_version = 2 WHERE originator_id = ? AND originator_version = 1",
-                (entry.id.hex,),
-            )
+        edit_database(
+            world,
+            ("DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 2", (entry.id.hex,)),
+            ("UPDATE stored_events SET originator_version = 2 WHERE originator_id = ? AND originator_version = 1", (entry.id.hex,)),
+        )  # fmt: skip
         with pytest.raises(IntegrityFailure, match="version"):
             world.app.entry(entry.id)
 
