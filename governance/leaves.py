@@ -1,20 +1,30 @@
-"""What each event contributes to the global Merkle log.
+"""What each event contributes to the global Merkle log, and how the log's subtrees are kept.
 
 Leaf data binds an event's stream, version and type to the SHA-256 of its exact stored bytes (which
 hold the signed statement, its signature and any sealed ciphertext). Leaves are appended in store
 order; leaf indexes count from 0 and never depend on the store's positions being gap-free.
+
+Every leaf is written in its event's own transaction. The hashes of perfect subtrees (the nodes a
+root or proof is folded from) are written a block at a time: the write that completes a block of
+``BLOCK`` leaves stores every subtree that block completes. A subtree over the last, partial block is
+folded from its leaves when read (``LogReader``), so no read ever needs more than ``BLOCK - 1``
+leaves beyond the stored nodes, and a single-event write adds one row, not one per tree level.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Protocol
 
 from eventsourcing.persistence import StoredEvent
 
 from governance import merkle
 
 LEAF_FORMAT = b"watchlist-leaf/1\n"
+#: Leaves per block: subtree hashes are stored when a block completes (a power of two, >= 2; recorders
+#: hold it as ``block`` so tests can make it small).
+BLOCK = 64
 
 
 def leaf_data(stream: str, version: int, topic: str, state: bytes) -> bytes:
@@ -34,26 +44,60 @@ def event_leaf_hash(stored: StoredEvent) -> bytes:
     )
 
 
-def append_leaves(
-    size: int,
-    leaves: list[tuple[int, bytes]],
-    read_node: Callable[[int, int], bytes],
-) -> tuple[list[tuple[int, int, bytes]], list[tuple[int, int, bytes]]]:
-    """Rows to insert for ``leaves`` (position, leaf hash) appended to a tree of ``size`` leaves.
+def block_nodes(
+    start: int, leaves: list[bytes], read_node: Callable[[int, int], bytes]
+) -> list[tuple[int, int, bytes]]:
+    """Node rows (level >= 1) completed by appending the leaf hashes ``leaves`` from index ``start``.
 
-    Returns (leaf rows as (leaf_index, position, hash), node rows as (level, index, hash)). Nodes
-    completed earlier in the same batch are read from the batch, the rest through ``read_node``.
+    Nodes inside the run are computed from it; left siblings before it are read through
+    ``read_node`` (stored, since every block before this one is complete).
     """
     fresh: dict[tuple[int, int], bytes] = {}
 
     def node(level: int, index: int) -> bytes:
         return fresh.get((level, index)) or read_node(level, index)
 
-    leaf_rows, node_rows = [], []
-    for offset, (position, leaf) in enumerate(leaves):
-        index = size + offset
-        leaf_rows.append((index, position, leaf))
-        for level, node_index, digest in merkle.append_nodes(index, leaf, node):
-            fresh[(level, node_index)] = digest
-            node_rows.append((level, node_index, digest))
-    return leaf_rows, node_rows
+    rows = []
+    for offset, leaf in enumerate(leaves):
+        for level, index, digest in merkle.append_nodes(start + offset, leaf, node):
+            fresh[(level, index)] = digest
+            if level:
+                rows.append((level, index, digest))
+    return rows
+
+
+def completed_blocks(first: int, count: int, block: int) -> list[int]:
+    """Start indexes of the blocks completed by appending ``count`` leaves from index ``first``."""
+    first_end = (first // block + 1) * block
+    return list(range(first_end - block, first + count - block + 1, block))
+
+
+class LogReader(Protocol):
+    """What a recorder's tree reader provides; ``read_node`` builds node reads on it."""
+
+    def stored_node(self, level: int, index: int) -> bytes | None: ...
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]: ...
+
+
+def read_node(log: LogReader, level: int, index: int, block: int) -> bytes:
+    """The hash of perfect subtree (level, index): stored, or folded from the leaves under it.
+
+    Raises ``KeyError`` when the subtree reaches past the log's last leaf.
+    """
+    if level:
+        stored = log.stored_node(level, index)
+        if stored is not None:
+            return stored
+    width = 1 << level
+    if width > block:  # over the partial block: the left half is stored, fold the right half
+        return merkle.node_hash(
+            read_node(log, level - 1, 2 * index, block),
+            read_node(log, level - 1, 2 * index + 1, block),
+        )
+    hashes = [row[2] for row in log.leaves(index * width, width)]
+    if len(hashes) < width:
+        raise KeyError((level, index))
+    while len(hashes) > 1:
+        hashes = [merkle.node_hash(a, b) for a, b in zip(hashes[::2], hashes[1::2], strict=True)]
+    return hashes[0]

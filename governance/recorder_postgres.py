@@ -12,7 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from governance.leaves import append_leaves, event_leaf_hash
+from governance.leaves import BLOCK, block_nodes, completed_blocks, event_leaf_hash, read_node
 from governance.records import (
     GOVERNANCE_TOPICS,
     Record,
@@ -26,6 +26,8 @@ from governance.records import (
 
 class PostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder with positions and the subject key table."""
+
+    block = BLOCK  # Merkle leaves per block of stored subtrees (see ``governance.leaves``)
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -70,6 +72,13 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self.last_position = SQL(
             "SELECT COALESCE(MAX(notification_id), 0) AS last FROM {0}"
         ).format(events)
+        self.node_statement = SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(
+            self.nodes_table
+        )
+        self.leaves_statement = SQL(
+            "SELECT leaf_index, position, hash FROM {0} WHERE leaf_index >= %s "
+            "ORDER BY leaf_index LIMIT %s"
+        ).format(self.leaves_table)
         self.select_records_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE originator_id = %s"
@@ -116,7 +125,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def _append_leaves(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], ids: Sequence[int]
     ) -> None:
-        """Extend the Merkle log under the library's exclusive table lock, in the same transaction."""
+        """Extend the Merkle log under the library's exclusive table lock, in the same transaction.
+
+        One row per leaf; a write that completes a block also stores the block's subtrees.
+        """
         curs.execute(
             SQL("SELECT COALESCE(MAX(leaf_index) + 1, 0) AS size FROM {0}").format(
                 self.leaves_table
@@ -125,24 +137,32 @@ class PostgresRecorder(PostgresApplicationRecorder):
         row = curs.fetchone()
         assert row is not None
         size = int(row["size"])
+        leaf_rows = [
+            (size + k, position, event_leaf_hash(stored))
+            for k, (position, stored) in enumerate(zip(ids, stored_events, strict=True))
+        ]
+        curs.executemany(
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.leaves_table), leaf_rows
+        )
+        for start in completed_blocks(size, len(leaf_rows), self.block):
+            self._store_block(curs, start)
+
+    def _store_block(self, curs: Cursor[DictRow], start: int) -> None:
+        curs.execute(self.leaves_statement, (start, self.block))
+        leaves = [bytes(r["hash"]) for r in curs.fetchall()]
 
         def read(level: int, index: int) -> bytes:
-            curs.execute(
-                SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(self.nodes_table),
-                (level, index),
-            )
+            curs.execute(self.node_statement, (level, index))
             found = curs.fetchone()
             assert found is not None
             return bytes(found["hash"])
 
-        leaf_rows, node_rows = append_leaves(
-            size, [(i, event_leaf_hash(e)) for i, e in zip(ids, stored_events, strict=True)], read
-        )
+        # DO NOTHING: a store written before blocks were introduced already holds every node.
         curs.executemany(
-            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.leaves_table), leaf_rows
-        )
-        curs.executemany(
-            SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.nodes_table), node_rows
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING").format(
+                self.nodes_table
+            ),
+            block_nodes(start, leaves, read),
         )
 
     def select_rows(self, start: int, limit: int) -> list[Row]:
@@ -245,7 +265,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
 
 class PostgresTreeReader:
-    """Stored Merkle nodes on PostgreSQL."""
+    """The Merkle log on PostgreSQL: stored subtrees, and the leaves of the partial block."""
 
     def __init__(self, recorder: PostgresRecorder) -> None:
         self.recorder = recorder
@@ -256,15 +276,11 @@ class PostgresTreeReader:
             return curs.fetchone()
 
     def node(self, level: int, index: int) -> bytes:
-        row = self._one(
-            SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(
-                self.recorder.nodes_table
-            ),
-            (level, index),
-        )
-        if row is None:
-            raise KeyError((level, index))
-        return bytes(row["hash"])
+        return read_node(self, level, index, self.recorder.block)
+
+    def stored_node(self, level: int, index: int) -> bytes | None:
+        row = self._one(self.recorder.node_statement, (level, index))
+        return None if row is None else bytes(row["hash"])
 
     def leaf_index(self, position: int) -> int | None:
         row = self._one(
@@ -277,12 +293,8 @@ class PostgresTreeReader:
 
     def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
         """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
-        statement = SQL(
-            "SELECT leaf_index, position, hash FROM {0} WHERE leaf_index >= %s "
-            "ORDER BY leaf_index LIMIT %s"
-        ).format(self.recorder.leaves_table)
         with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (start, limit))
+            curs.execute(self.recorder.leaves_statement, (start, limit))
             return [
                 (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
                 for r in curs.fetchall()

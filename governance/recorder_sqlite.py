@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from governance.leaves import append_leaves, event_leaf_hash
+from governance.leaves import BLOCK, block_nodes, event_leaf_hash, read_node
 from governance.records import (
     GOVERNANCE_TOPICS,
     Record,
@@ -22,10 +22,22 @@ from governance.records import (
 )
 
 _IN_GOVERNANCE = f"topic IN ({', '.join('?' * len(GOVERNANCE_TOPICS))})"
+#: One statement per leaf: its index is the next one, read under the write lock the insert holds.
+_APPEND_LEAF = (
+    "INSERT INTO merkle_leaves (leaf_index, position, hash) "
+    "SELECT COALESCE(MAX(leaf_index) + 1, 0), ?, ? FROM merkle_leaves"
+)
+_NODE = "SELECT hash FROM merkle_nodes WHERE level=? AND idx=?"
+_LEAVES = (
+    "SELECT leaf_index, position, hash FROM merkle_leaves WHERE leaf_index >= ? "
+    "ORDER BY leaf_index LIMIT ?"
+)
 
 
 class SQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite application recorder with positions and the subject key table."""
+
+    block = BLOCK  # Merkle leaves per block of stored subtrees (see ``governance.leaves``)
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -102,19 +114,28 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
     def _append_leaves(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]
     ) -> None:
-        """Extend the Merkle log, in the events' own transaction (the writer holds the lock)."""
-        c.execute("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves")
-        size = int(c.fetchone()[0])
+        """Extend the Merkle log, in the events' own transaction (the writer holds the lock).
+
+        Each leaf is one row; a leaf that completes a block also stores the block's subtrees.
+        """
+        for position, stored in zip(ids, stored_events, strict=True):
+            c.execute(_APPEND_LEAF, (position, event_leaf_hash(stored)))
+            index = int(c.lastrowid)  # an INTEGER PRIMARY KEY is the rowid
+            if (index + 1) % self.block == 0:
+                self._store_block(c, index + 1 - self.block)
+
+    def _store_block(self, c: SQLiteCursor, start: int) -> None:
+        c.execute(_LEAVES, (start, self.block))
+        leaves = [bytes(row[2]) for row in c.fetchall()]
 
         def read(level: int, index: int) -> bytes:
-            c.execute("SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index))
+            c.execute(_NODE, (level, index))
             return bytes(c.fetchone()[0])
 
-        leaf_rows, node_rows = append_leaves(
-            size, [(i, event_leaf_hash(e)) for i, e in zip(ids, stored_events, strict=True)], read
+        # OR IGNORE: a store written before blocks were introduced already holds every node.
+        c.executemany(
+            "INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)", block_nodes(start, leaves, read)
         )
-        c.executemany("INSERT INTO merkle_leaves VALUES (?, ?, ?)", leaf_rows)
-        c.executemany("INSERT INTO merkle_nodes VALUES (?, ?, ?)", node_rows)
 
     def select_rows(self, start: int, limit: int) -> list[Row]:
         """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
@@ -149,7 +170,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
     def tree_nodes(self) -> TreeReader:
         """A reader of stored tree nodes and leaves (one short transaction per read)."""
-        return SQLiteTreeReader(self.datastore)
+        return SQLiteTreeReader(self.datastore, self.block)
 
     def select_records(
         self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
@@ -188,18 +209,20 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class SQLiteTreeReader:
-    """Stored Merkle nodes on SQLite."""
+    """The Merkle log on SQLite: stored subtrees, and the leaves of the partial block."""
 
-    def __init__(self, datastore: SQLiteDatastore) -> None:
+    def __init__(self, datastore: SQLiteDatastore, block: int) -> None:
         self.datastore = datastore
+        self.block = block
 
     def node(self, level: int, index: int) -> bytes:
+        return read_node(self, level, index, self.block)
+
+    def stored_node(self, level: int, index: int) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index))
+            c.execute(_NODE, (level, index))
             row = c.fetchone()
-        if row is None:
-            raise KeyError((level, index))
-        return bytes(row[0])
+        return None if row is None else bytes(row[0])
 
     def leaf_index(self, position: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -210,9 +233,5 @@ class SQLiteTreeReader:
     def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
         """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT leaf_index, position, hash FROM merkle_leaves WHERE leaf_index >= ? "
-                "ORDER BY leaf_index LIMIT ?",
-                (start, limit),
-            )
+            c.execute(_LEAVES, (start, limit))
             return [(int(r[0]), int(r[1]), bytes(r[2])) for r in c.fetchall()]

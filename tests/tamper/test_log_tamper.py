@@ -17,6 +17,7 @@ from governance.audit import AuditReport, verify_store
 from governance.errors import ProofError
 from governance.ledger import Ledger, open_checkpoint
 from governance.log_audit import Trusted
+from governance.recorder_sqlite import SQLiteRecorder
 from governance.sealing import MasterKey
 from governance.settings import StoreSettings
 from governance.signing import Signer
@@ -53,9 +54,9 @@ class Log:
         app.close()
         return report
 
-    def sql(self, statement: str, *params: object) -> None:
+    def sql(self, statement: str, *params: object) -> int:
         with sqlite3.connect(self.settings.sqlite_path) as conn:
-            conn.execute(statement, params)
+            return conn.execute(statement, params).rowcount
 
     def rows(self) -> list[tuple[int, str, int, str, bytes]]:
         with sqlite3.connect(self.settings.sqlite_path) as conn:
@@ -67,7 +68,12 @@ class Log:
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> Iterator[Log]:
+def log(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Log]:
+    block = getattr(request, "param", None)  # Merkle leaves per stored block, if not the default
+    if block:
+        monkeypatch.setattr(SQLiteRecorder, "block", block)
     with clock.frozen(T0):
         settings = StoreSettings(tmp_path / "home")
         MasterKey.create(settings.master_key_path)
@@ -207,12 +213,11 @@ class TestRewrites:
         app = WatchlistApp(
             log.settings
         )  # rebuild the tree from the remaining events, as a forger would
-        from governance.leaves import append_leaves, event_leaf_hash
+        from governance.leaves import block_nodes, event_leaf_hash
 
         notes_ = app.recorder.select_notifications(1, 1000)
-        leaf_rows, node_rows = append_leaves(
-            0, [(n.id, event_leaf_hash(n)) for n in notes_], lambda lv, ix: b""
-        )
+        leaf_rows = [(i, n.id, event_leaf_hash(n)) for i, n in enumerate(notes_)]
+        node_rows = block_nodes(0, [row[2] for row in leaf_rows], lambda lv, ix: b"")
         with sqlite3.connect(log.settings.sqlite_path) as conn:
             conn.executemany("INSERT INTO merkle_leaves VALUES (?,?,?)", leaf_rows)
             conn.executemany("INSERT INTO merkle_nodes VALUES (?,?,?)", node_rows)
@@ -337,11 +342,21 @@ class TestIncrementalVerification:
         report.close()
         assert {f.position for f in result.failures if f.position} == {position}
 
+    @pytest.mark.parametrize(
+        ("log", "rewrite"),
+        [
+            # With blocks of 4 leaves, the subtree over the first four is stored: rewrite it.
+            (4, "UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 0"),
+            # With the default block, the checkpoint's subtrees are folded from stored leaves.
+            (None, "UPDATE merkle_leaves SET hash = ? WHERE leaf_index = 1"),
+        ],
+        indirect=["log"],
+    )
     def test_a_history_rewritten_before_the_checkpoint_is_caught_without_rereading_it(
-        self, log: Log
+        self, log: Log, rewrite: str
     ) -> None:
         held = log.checkpoint()
-        log.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 0", b"\x00" * 32)
+        assert log.sql(rewrite, b"\x00" * 32) == 1
         app = WatchlistApp(log.settings)
         report = verify_store(app, since=self.since(log, held))
         app.close()

@@ -1,0 +1,103 @@
+"""Property tests: a log that stores subtrees a block at a time reads as the whole tree.
+
+Leaves are stored one by one; subtree hashes only when a block completes (``governance.leaves``).
+Every root and proof read through ``read_node`` must equal the tree that stores every node.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from governance import merkle
+from governance.leaves import block_nodes, completed_blocks, read_node
+
+FAST = settings(max_examples=40, deadline=None)
+
+
+class BlockedLog:
+    """Leaves and the subtrees of completed blocks, appended as the recorders append them."""
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        self.hashes: list[bytes] = []
+        self.nodes: dict[tuple[int, int], bytes] = {}
+        self.leaf_reads = 0
+
+    def append(self, batch: list[bytes]) -> None:
+        first = len(self.hashes)
+        self.hashes += [merkle.leaf_hash(data) for data in batch]
+        for start in completed_blocks(first, len(batch), self.block):
+            leaves = self.hashes[start : start + self.block]
+            for level, index, digest in block_nodes(start, leaves, self.stored):
+                assert (level, index) not in self.nodes
+                assert level >= 1
+                self.nodes[(level, index)] = digest
+
+    def stored(self, level: int, index: int) -> bytes:
+        return self.nodes[(level, index)]
+
+    def stored_node(self, level: int, index: int) -> bytes | None:
+        return self.nodes.get((level, index))
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        rows = self.hashes[start : start + limit]
+        self.leaf_reads += len(rows)
+        return [(start + k, start + k + 1, h) for k, h in enumerate(rows)]
+
+    def node(self, level: int, index: int) -> bytes:
+        return read_node(self, level, index, self.block)
+
+
+batches = st.lists(st.lists(st.binary(max_size=4), min_size=1, max_size=9), max_size=12)
+
+
+@FAST
+@given(block=st.sampled_from([2, 4, 8]), appended=batches)
+@example(block=4, appended=[[b"x"] * 9] * 4)
+def test_roots_and_proofs_equal_the_tree_that_stores_every_node(
+    block: int, appended: list[list[bytes]]
+) -> None:
+    log, whole = BlockedLog(block), merkle.InMemoryTree()
+    for batch in appended:
+        log.append(batch)
+        for data in batch:
+            whole.append(data)
+    size = whole.size
+    for n in range(1, size + 1):
+        assert merkle.root(n, log.node) == whole.root(n)
+        assert merkle.consistency_proof(n, size, log.node) == merkle.consistency_proof(
+            n, size, whole.get_node
+        )
+    for index in range(size):
+        assert merkle.inclusion_proof(index, size, log.node) == merkle.inclusion_proof(
+            index, size, whole.get_node
+        )
+
+
+@FAST
+@given(block=st.sampled_from([2, 4, 8]), count=st.integers(min_value=1, max_value=70))
+def test_only_leaves_of_the_partial_block_are_read_for_a_root(block: int, count: int) -> None:
+    log = BlockedLog(block)
+    for k in range(count):
+        log.append([k.to_bytes(2, "big")])
+    merkle.root(count, log.node)
+    assert log.leaf_reads <= 2 * (count % block)  # each leaf at most twice (two fold widths)
+
+
+def test_a_subtree_past_the_last_leaf_is_not_there() -> None:
+    log = BlockedLog(4)
+    log.append([b"a", b"b", b"c", b"d", b"e"])
+    assert log.node(2, 0) == merkle.mth([b"a", b"b", b"c", b"d"])
+    for level, index in [(0, 5), (1, 2), (2, 1), (3, 0)]:
+        with pytest.raises(KeyError):
+            log.node(level, index)
+
+
+@pytest.mark.parametrize(
+    ("first", "count", "block", "starts"),
+    [(0, 1, 4, []), (3, 1, 4, [0]), (0, 4, 4, [0]), (2, 9, 4, [0, 4]), (5, 20, 8, [0, 8, 16])],
+)
+def test_completed_blocks(first: int, count: int, block: int, starts: list[int]) -> None:
+    assert completed_blocks(first, count, block) == starts
