@@ -154,7 +154,7 @@ class EnvelopeCodec:
             "actor": signer.officer_id,
             "key_id": signer.key_id,
             "prev": prev,
-            "payload": json.loads(self.transcoder.encode(payload)),
+            "payload": self.tagged(payload),
         }
         statement_bytes = canonical.dumps(statement)
         signature = signer.sign(statement_bytes)
@@ -165,6 +165,14 @@ class EnvelopeCodec:
         }
         # The outer object is not signed, so it needs no canonical form; only the statement does.
         return json.dumps(outer, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+    def tagged(self, value: Any) -> Any:
+        """``value`` as the library's transcoder writes it, as JSON values (``{"_type_": ...}``
+        for a date-time, an id and the like), without its encode-then-parse round trip."""
+        try:
+            return _tagged(value, self.transcoder.types)
+        except _Unusual:
+            return json.loads(self.transcoder.encode(value))
 
     def decode(self, state: bytes, *, typed: bool = True) -> Envelope:
         """Parse stored bytes, or raise ``EnvelopeError``.
@@ -204,6 +212,26 @@ class EnvelopeCodec:
             effective_at=envelope.effective_at,
         )
         return state
+
+
+class _Unusual(Exception):
+    """A value ``_tagged`` leaves to the transcoder itself."""
+
+
+def _tagged(value: Any, types: Mapping[type, Any]) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            raise _Unusual
+        return {key: _tagged(item, types) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_tagged(item, types) for item in value]
+    transcoding = types.get(kind)
+    if transcoding is None:
+        raise _Unusual
+    return {"_type_": transcoding.name, "_data_": _tagged(transcoding.encode(value), types)}
 
 
 def _json_object(text: str) -> Any:

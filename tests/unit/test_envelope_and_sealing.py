@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC
 from uuid import uuid4
 
 import pytest
 import rfc8785
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from governance import keys
 from governance.envelope import GENESIS_PREV, EnvelopeCodec, EnvelopeError, sealed_hash_problems
@@ -121,3 +124,48 @@ class TestSealing:
     def test_a_signer_never_shows_its_key_in_its_repr(self) -> None:
         signer = Signer("PC-1", keys.generate())
         assert repr(signer) == f"Signer(officer_id='PC-1', key_id='{signer.key_id}')"
+
+
+class TestTaggedPayloads:
+    """``EnvelopeCodec.tagged`` equals the library transcoder's encode-then-parse, for any payload."""
+
+    @staticmethod
+    def full_codec() -> EnvelopeCodec:
+        transcoder = JSONTranscoder()
+        for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr()):
+            transcoder.register(transcoding)
+        return EnvelopeCodec(transcoder)
+
+    scalars = st.one_of(
+        st.text(max_size=5),
+        st.integers(),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False),
+        st.datetimes(timezones=st.just(UTC)),
+        st.uuids(),
+        st.decimals(allow_nan=False, allow_infinity=False),
+    )
+    values = st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.tuples(inner, inner),
+            st.dictionaries(st.text(max_size=4), inner, max_size=3),
+            st.dictionaries(st.integers(), inner, min_size=1, max_size=2),  # keys json converts
+        ),
+        max_leaves=12,
+    )
+
+    @settings(max_examples=200, deadline=None)
+    @given(value=values)
+    def test_it_equals_the_transcoder_round_trip(self, value: object) -> None:
+        codec_ = self.full_codec()
+        assert codec_.tagged(value) == json.loads(codec_.transcoder.encode(value))
+
+    def test_a_type_that_is_not_exactly_a_json_type_goes_through_the_transcoder(self) -> None:
+        class Label(str):
+            pass
+
+        codec_ = self.full_codec()
+        assert codec_.tagged({"k": [Label("x"), (1, 2)]}) == {"k": ["x", [1, 2]]}
