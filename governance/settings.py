@@ -71,7 +71,7 @@ class StoreSettings:
                 "APPLICATION_RECORDER_TOPIC": "governance.recorder_postgres:PostgresRecorder",
             }
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "governance.sqlite_pool:SQLiteStoreFactory",
             "SQLITE_DBNAME": str(self.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": "governance.recorder_sqlite:SQLiteRecorder",

@@ -4,8 +4,8 @@
 recorders (positions, the ``subject_keys`` table), so they must still honour the library's contract.
 The library's ``ApplicationRecorderTestCase`` is run against each of them, set up the way the library
 sets up its own recorders in ``tests/persistence_tests/test_sqlite.py`` and ``test_postgres.py``:
-- SQLite: a ``SQLiteDatastore(db_name=..., pool_size=100)`` and ``recorder.create_table()``; here
-  always on a fresh database file (the store never runs on an in-memory database, so the library's
+- SQLite: a ``SQLiteDatastore(db_name=..., pool_size=100)`` and ``recorder.create_table()``, with
+  the store's own connection pool (``governance.sqlite_pool``); here always on a fresh database file (the store never runs on an in-memory database, so the library's
   extra ``*_in_memory_db`` variants are not repeated);
 - PostgreSQL: one ``PostgresDatastore`` per test with ``pool_size=1, max_overflow=0,
   max_waiting=0``, resized by the concurrency tests exactly as the library does, on a fresh schema
@@ -44,6 +44,7 @@ from psycopg.sql import SQL, Identifier
 
 from governance.recorders import PostgresRecorder, SQLiteRecorder
 from governance.settings import postgres_env
+from governance.sqlite_pool import with_statement_cache
 
 PG_URL = os.environ.get("WATCHLIST_TEST_DATABASE_URL")
 NO_PG = "WATCHLIST_TEST_DATABASE_URL is not set"
@@ -89,7 +90,8 @@ class OnSQLiteFile(JoinsItsThreads):
             datastore.close()
 
     def create_recorder(self) -> SQLiteRecorder:
-        datastore = SQLiteDatastore(db_name=self.db_name, pool_size=100)
+        # The store's own connections (a real statement cache), with the library's test pool size.
+        datastore = with_statement_cache(SQLiteDatastore(db_name=self.db_name), pool_size=100)
         self.datastores.append(datastore)
         recorder = SQLiteRecorder(datastore)
         recorder.create_table()

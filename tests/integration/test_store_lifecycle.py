@@ -11,6 +11,7 @@ from governance import clock
 from governance.audit import verify_store
 from governance.errors import Conflict, NotFound, PermissionDenied
 from governance.policy import DEFAULT
+from governance.sqlite_pool import StatementCachingPool
 from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from projections.views import entry_view, officer_view
 from tests.conftest import World
@@ -133,3 +134,16 @@ class TestLookupsByType:
         in_force = world.app.policy_at(clock.now())
         assert in_force.version == 1
         assert [v.version for v in world.app.policy_versions(known_at=in_force.position - 1)] == []
+
+
+class TestSQLiteConnections:
+    def test_the_store_keeps_compiled_statements_on_wal_connections(self, world: World) -> None:
+        """The library's connections cache one statement; the store's keep many (``sqlite_pool``)."""
+        if world.settings.database_url is not None:
+            pytest.skip("SQLite connections only")
+        datastore = world.app.recorder.datastore  # type: ignore[attr-defined]
+        assert isinstance(datastore.pool, StatementCachingPool)
+        with datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA journal_mode")
+            row = c.fetchone()
+        assert row["journal_mode"] == "wal"
