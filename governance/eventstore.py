@@ -91,11 +91,11 @@ class SignedEventStore(EventStore[UUID]):
         if not ids:
             return
         if any(item.topic in GOVERNANCE_TOPICS for item in stored):
-            self.verifier.sync()
+            self.verifier.feed.sync()
             return
         if not checked:
             return
-        self.verifier.advance(max(ids))
+        self.verifier.feed.advance(max(ids))
         for item, position, prev in zip(stored, ids, prevs, strict=True):
             self.verifier.trust(Record(position, item), prev, signer.officer_id, signer.key_id)
 

@@ -63,7 +63,7 @@ class PolicyCommands(StoreCore):
         Reads any officer and policy records stored since this process last looked first (one
         short query).
         """
-        if known_at is None or known_at > self.verifier.known:
+        if known_at is None or known_at > self.verifier.feed.known:
             self.refresh()
         return [v for v in self._read_versions() if known_at is None or v.position <= known_at]
 
@@ -77,8 +77,8 @@ class PolicyCommands(StoreCore):
 
     def _read_versions(self) -> list[InForce]:
         """Every version among the policy records read so far, by version number."""
-        self.verifier.watermark()
-        for record in self.verifier.policy_records[len(self._published) :]:
+        self.verifier.feed.watermark()
+        for record in self.verifier.feed.policy_records[len(self._published) :]:
             published: PolicyVersion = self.load(
                 record.stored.originator_id,  # type: ignore[arg-type]
                 PolicyVersion,

@@ -108,7 +108,7 @@ class StoreCore(Application[UUID]):
 
     def refresh(self) -> None:
         """Read the officer and policy records stored by others since this process last looked."""
-        self.verifier.sync()
+        self.verifier.feed.sync()
 
     def officer(self, officer_id: str) -> OfficerState:
         """An officer's current, verified standing."""
@@ -135,7 +135,7 @@ class StoreCore(Application[UUID]):
         """
         if fresh:
             self.refresh()
-        known = self.verifier.watermark()
+        known = self.verifier.feed.watermark()
         self._relied_on = known if self._relied_on is None else min(self._relied_on, known)
         try:
             state = self._standing(signer.officer_id)
@@ -158,14 +158,14 @@ class StoreCore(Application[UUID]):
         """Save aggregates' new events signed by ``signer``; a concurrent change is a Conflict.
 
         The write is refused, writing nothing, if an officer or policy record was stored after the
-        position this process's checks relied on (``Verifier.known``): the command's checks of the
+        position this process's checks relied on (``OfficerFeed.known``): the command's checks of the
         signer's standing and of the policy in force would be stale. That is a Conflict too, and
         ``retried`` commands run again on the new records.
         """
         started = [(a.id, a.version - len(a.pending_events)) for a in aggregates]
         # The oldest view of officers and policy the command's checks may rest on: the one its
         # authentication read, even if a later read (of the policy, say) moved the watermark on.
-        known = self.verifier.watermark() if self._relied_on is None else self._relied_on
+        known = self.verifier.feed.watermark() if self._relied_on is None else self._relied_on
         try:
             self.save(*aggregates, signer=signer, governance_known=known, **kwargs)
         except RecordConflictError:

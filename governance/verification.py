@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from governance import keys
@@ -24,16 +24,14 @@ from governance.envelope import (
     state_hash,
 )
 from governance.errors import Failure, IntegrityFailure, NotFound
-from governance.officer import Officer, officer_stream
+from governance.officer_feed import MAX_POSITION, OfficerFeed
 from governance.origin import ORIGIN_STREAM
 from governance.permissions import ACTION_OF_TOPIC, ALLOWED
 from governance.recorders import Record, WatchlistRecorder
-from governance.records import POLICY_PUBLISHED
 from governance.registry import OfficerState
 from governance.verified import VerifiedEvents
 
 FOUNDED = "watchlist:Origin.Founded"
-MAX_POSITION = 2**63 - 1
 ENROLLED = "watchlist:Officer.Enrolled"
 
 
@@ -84,18 +82,6 @@ class Founding:
     position: int
 
 
-@dataclass
-class _Timeline:
-    """An officer's verified states, extended on demand in position order."""
-
-    records: list[Record]
-    next_index: int = 0
-    positions: list[int] = field(default_factory=list)
-    states: list[OfficerState] = field(default_factory=list)
-    officer: Officer | None = None
-    last_hash: str = GENESIS_PREV
-
-
 class Verifier:
     """Checks stored events against the officer registry as it stood at each event's position."""
 
@@ -109,11 +95,7 @@ class Verifier:
         self.codec = codec
         self.topics = topics
         self._founding: Founding | None = None
-        self._timelines: dict[str, _Timeline] = {}
-        self._officer_of: dict[str, str] = {}  # officer stream -> officer id, for loaded timelines
-        #: Every officer and policy event at or before this position has been read (0: none yet).
-        self.known = 0
-        self.policy_records: list[Record] = []  # policy events read so far, in store order
+        self.feed = OfficerFeed(recorder)
         self.verified = VerifiedEvents()
 
     @property
@@ -144,36 +126,6 @@ class Verifier:
                 self._founding = None
                 raise IntegrityFailure(_failures(record, *problems))
         return self._founding
-
-    def sync(self) -> None:
-        """Read the officer and policy events stored since ``known``, in one short transaction."""
-        last, records = self.recorder.governance_since(self.known)
-        for record in records:
-            if record.stored.topic == POLICY_PUBLISHED:
-                self.policy_records.append(record)
-                continue
-            timeline = self._timelines.get(
-                self._officer_of.get(str(record.stored.originator_id), "")
-            )
-            if timeline is not None:
-                # A timeline first loaded after ``known`` may hold the event already.
-                held = timeline.records[-1].stored.originator_version if timeline.records else 0
-                if record.stored.originator_version > held:
-                    timeline.records.append(record)
-        self.known = max(self.known, last)
-
-    def watermark(self) -> int:
-        """``known``, after a first read of the officer and policy records if there was none yet."""
-        if not self.known:
-            self.sync()
-        return self.known
-
-    def advance(self, position: int) -> None:
-        """Note that no officer or policy event was stored up to ``position`` after ``known``.
-
-        Called after a write whose transaction checked exactly that (see ``StaleGovernance``).
-        """
-        self.known = max(self.known, position)
 
     def trust(self, record: Record, prev: str, actor: str, key_id: str) -> None:
         """Remember an event this process just signed, once its signer's standing checks out.
@@ -320,7 +272,7 @@ class Verifier:
 
     def officer_at(self, officer_id: str, position: int) -> OfficerState | None:
         """The officer's verified standing from events strictly before ``position``."""
-        timeline = self._timeline(officer_id, position)
+        timeline = self.feed.timeline(officer_id, position)
         while (
             timeline.next_index < len(timeline.records)
             and timeline.records[timeline.next_index].position < position
@@ -344,20 +296,8 @@ class Verifier:
 
     def current(self, officer_id: str) -> OfficerState | None:
         """The officer's verified standing after every event up to the watermark."""
-        self.watermark()
+        self.feed.watermark()
         return self.officer_at(officer_id, MAX_POSITION)
-
-    def _timeline(self, officer_id: str, position: int) -> _Timeline:
-        """The officer's events, complete for every position before ``position``."""
-        if position != MAX_POSITION and position - 1 > self.known:
-            self.sync()
-        timeline = self._timelines.get(officer_id)
-        if timeline is None:
-            stream = officer_stream(officer_id)
-            timeline = _Timeline(self.recorder.select_records(stream))
-            self._timelines[officer_id] = timeline
-            self._officer_of[str(stream)] = officer_id
-        return timeline
 
     def to_event(self, envelope: Envelope) -> Any:
         """The domain event an envelope records."""

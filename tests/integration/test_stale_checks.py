@@ -73,7 +73,7 @@ class TestStaleOfficerRecords:
         with pytest.raises(StaleRecords, match="officer or policy records changed"):
             world.app.record(loaded, signer=world.custodian)
         assert world.app.position() == before
-        assert world.app.verifier.known == before  # and the change has been read since
+        assert world.app.verifier.feed.known == before  # and the change has been read since
 
 
 def edit_database(world: World, *statements: tuple[str, tuple[Any, ...]]) -> None:
