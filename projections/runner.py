@@ -15,40 +15,31 @@ import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from governance.audit import failing_jobs
-from governance.envelope import GENESIS_PREV, Envelope, state_hash
+from governance.envelope import Envelope, state_hash
 from governance.errors import Failure, IntegrityFailure
 from governance.facts import EntryState, Fact
 from governance.recorders import Record
 from governance.store import StoreCore
-from governance.times import from_micros, to_micros
-from governance.verification import BAD_SIGNATURE, SignatureJob
-from projections.deployments import (
-    DEPLOYMENT,
-    Judging,
-    Plan,
-    project_deployment,
-    write_plans,
-)
+from governance.times import to_micros
+from governance.verification import BAD_SIGNATURE
+from projections.batch import Batch, encode
+from projections.deployments import DEPLOYMENT, project_deployment
 from projections.intervals import OPEN, intervals
 from projections.storage import (
     PROJECTION,
     PostgresProjectionRecorder,
     ProjectionStore,
     SQLiteProjectionRecorder,
-    Tx,
 )
 
 BATCH = 1000
 #: Backlogs at least this long are verified on every core.
 PARALLEL_THRESHOLD = 5000
-CHUNK = 500
 ENTRY = "watchlist:Entry."
 _LEFT = {"removed": "removed_at", "expired": "expires_at"}
 _HEADER = (
@@ -120,120 +111,6 @@ def rebuild(app: StoreCore) -> int:
     """Empty the projection and project every event again; return how many were projected."""
     projection_store(app).reset()
     return catch_up(app)
-
-
-@dataclass
-class Batch:
-    """What one projection transaction has read and will write, so each row is touched once."""
-
-    app: StoreCore
-    tx: Tx
-    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
-    facts: dict[str, list[Fact]] = field(default_factory=dict)
-    open_rows: dict[str, dict[tuple[int, int, str], int]] = field(default_factory=dict)
-    closed: list[tuple[int, str, int, int]] = field(default_factory=list)
-    created: dict[tuple[str, int, int], list[Any]] = field(default_factory=dict)
-    current: dict[str, list[Any]] = field(default_factory=dict)
-    writes: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    jobs: list[SignatureJob] | None = None
-    places: list[Failure] = field(default_factory=list)
-    retention: dict[str, str] = field(default_factory=dict)
-    plans: dict[str, Plan] = field(default_factory=dict)
-    due: list[Judging] = field(default_factory=list)
-
-    def settle(self, pool: ProcessPoolExecutor) -> None:
-        """Check the deferred signatures on every core; any failure aborts the whole batch."""
-        assert self.jobs is not None
-        starts = range(0, len(self.jobs), CHUNK)
-        chunks = [self.jobs[i : i + CHUNK] for i in starts]
-        bad = [
-            self.places[start + index]
-            for start, failing in zip(starts, pool.map(failing_jobs, chunks), strict=True)
-            for index in failing
-        ]
-        if bad:
-            raise IntegrityFailure(bad)
-
-    def add(self, table: str, row: tuple[Any, ...]) -> None:
-        self.writes.setdefault(table, []).append(row)
-
-    def head(self, stream: str) -> tuple[int, str]:
-        if stream not in self.heads:
-            row = self.tx.one("SELECT version, hash FROM {t}wl_heads WHERE stream = ?", (stream,))
-            self.heads[stream] = (int(row[0]), str(row[1])) if row else (0, GENESIS_PREV)
-        return self.heads[stream]
-
-    def entry_facts(self, entry_id: str) -> list[Fact]:
-        if entry_id not in self.facts:
-            self.facts[entry_id] = [
-                Fact(int(v), str(k), from_micros(int(e)), str(a), decode(self.app, str(d)))
-                for v, k, e, a, d in self.tx.all(
-                    "SELECT version, kind, effective_at, actor, data FROM {t}wl_entry_facts "
-                    "WHERE entry_id = ? ORDER BY version",
-                    (entry_id,),
-                )
-            ]
-        return self.facts[entry_id]
-
-    def entry_rows(self, entry_id: str) -> dict[tuple[int, int, str], int]:
-        """The entry's open interval rows: (valid_from, valid_to, state) -> known_from."""
-        if entry_id not in self.open_rows:
-            self.open_rows[entry_id] = {
-                (int(f), int(t), str(s)): int(k)
-                for k, f, t, s in self.tx.all(
-                    "SELECT known_from, valid_from, valid_to, state FROM {t}wl_entry_intervals "
-                    "WHERE entry_id = ? AND known_to = ?",
-                    (entry_id, OPEN),
-                )
-            }
-        return self.open_rows[entry_id]
-
-    def flush(self) -> None:
-        """Write everything the batch produced."""
-        statements = {
-            "wl_heads": "INSERT INTO {t}wl_heads VALUES (?, ?, ?) "
-            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash",
-            "wl_clock": "INSERT INTO {t}wl_clock VALUES (?, ?)",
-            "wl_entry_facts": "INSERT INTO {t}wl_entry_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            "wl_policies": "INSERT INTO {t}wl_policies VALUES (?, ?, ?, ?)",
-            "wl_officers": "INSERT INTO {t}wl_officers VALUES (?, ?)",
-            "wl_revocations": "INSERT INTO {t}wl_revocations VALUES (?, ?, ?)",
-            "wl_retention": "INSERT INTO {t}wl_retention VALUES (?, ?)",
-        }
-        self.writes["wl_heads"] = [(s, v, h) for s, (v, h) in self.heads.items()]
-        for table, sql in statements.items():
-            if self.writes.get(table):
-                self.tx.many(sql, self.writes[table])
-        if self.closed:
-            self.tx.many(
-                "UPDATE {t}wl_entry_intervals SET known_to = ? "
-                "WHERE entry_id = ? AND known_from = ? AND valid_from = ?",
-                self.closed,
-            )
-        if self.created:
-            self.tx.many(
-                "INSERT INTO {t}wl_entry_intervals VALUES (?, ?, ?, ?, ?, ?)",
-                [(e, k, row[0], f, row[1], row[2]) for (e, k, f), row in self.created.items()],
-            )
-        if self.current:
-            self.tx.many(
-                "INSERT INTO {t}wl_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
-                "ON CONFLICT (entry_id) DO UPDATE SET "
-                "status = excluded.status, category = excluded.category, review_by = excluded.review_by, "
-                "expires_at = excluded.expires_at, left_at = excluded.left_at, last_position = excluded.last_position, "
-                "version = excluded.version, state = excluded.state",
-                [(entry_id, *row) for entry_id, row in self.current.items()],
-            )
-        if self.writes.get("holds"):
-            self.tx.many(
-                "UPDATE {t}wl_entries SET holds = holds + ? WHERE entry_id = ?",
-                self.writes["holds"],
-            )
-        if self.writes.get("erased"):
-            self.tx.many(
-                "UPDATE {t}wl_entries SET erased = 1 WHERE entry_id = ?", self.writes["erased"]
-            )
-        write_plans(self.tx, self.plans, self.due)  # last: it judges from the rows just written
 
 
 def project(batch: Batch, note: Notification) -> None:
@@ -367,17 +244,6 @@ def update_current(
         version,
         encoded,
     ]
-
-
-def encode(app: StoreCore, data: dict[str, Any]) -> str:
-    """A fact's data as JSON, keeping date-times (the library's transcoder tags them)."""
-    return bytes(app.mapper.transcoder.encode(data)).decode("utf-8")
-
-
-def decode(app: StoreCore, text: str) -> dict[str, Any]:
-    """Inverse of ``encode``."""
-    decoded: dict[str, Any] = app.mapper.transcoder.decode(text.encode("utf-8"))
-    return decoded
 
 
 def _micros(value: Any) -> int | None:
