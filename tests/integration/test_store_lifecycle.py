@@ -11,7 +11,7 @@ from governance import clock
 from governance.audit import verify_store
 from governance.errors import Conflict, NotFound, PermissionDenied
 from governance.policy import DEFAULT
-from governance.sqlite_pool import StatementCachingPool
+from governance.sqlite_pool import PAGE_CACHE_KIB, StatementCachingPool
 from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from projections.views import entry_view, officer_view
 from tests.conftest import World
@@ -137,7 +137,9 @@ class TestLookupsByType:
 
 
 class TestSQLiteConnections:
-    def test_the_store_keeps_compiled_statements_on_wal_connections(self, world: World) -> None:
+    def test_the_store_keeps_compiled_statements_and_pages_on_wal_connections(
+        self, world: World
+    ) -> None:
         """The library's connections cache one statement; the store's keep many (``sqlite_pool``)."""
         if world.settings.database_url is not None:
             pytest.skip("SQLite connections only")
@@ -145,5 +147,7 @@ class TestSQLiteConnections:
         assert isinstance(datastore.pool, StatementCachingPool)
         with datastore.transaction(commit=False) as c:
             c.execute("PRAGMA journal_mode")
-            row = c.fetchone()
-        assert row["journal_mode"] == "wal"
+            journal = c.fetchone()["journal_mode"]
+            c.execute("PRAGMA cache_size")
+            cache = c.fetchone()["cache_size"]
+        assert (journal, cache) == ("wal", -PAGE_CACHE_KIB)
