@@ -1,13 +1,13 @@
 """Sweep benchmark: a retention sweep over 100,000 due entries against the ingest rate.
 
-Builds (or reuses) a store of 100,000 entries through the real application, moves the clock past
+Builds a fresh store of 100,000 entries through the real application, moves the clock past
 their expiry, and measures in one run on the same store:
 - the sweep's rate (entries expired per second, one signed event and transaction each);
 - the ingest rate (entries proposed per second through the application, one transaction each);
 - the peak memory of the process running the sweep (resident set, ``getrusage``).
 Targets: sweep rate >= 0.5 x ingest rate; peak memory < 300 MB.
 
-    python -m bench.sweep [--store bench/out/store-sweep] [--entries 100000]
+    python -m bench.sweep [--entries 100000]   (builds a fresh store in a temporary directory)
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -36,14 +37,18 @@ from tests.conftest import entry_document
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--store", type=Path, default=Path("bench/out/store-sweep"))
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--ingest", type=int, default=2_000)
     args = parser.parse_args()
-    if not (args.store / "built.txt").exists():
-        info = build(args.store, args.entries, 3)
-        (args.store / "built.txt").write_text(f"{info['seconds']:.1f} seconds to build\n")
-    app = WatchlistApp(StoreSettings(args.store))
+    # A sweep expires every due entry, so each run builds its own store (a reused one has none due).
+    with tempfile.TemporaryDirectory(prefix="watchlist-sweep-") as home:
+        run(Path(home), args.entries, args.ingest)
+
+
+def run(home: Path, entries: int, ingest_count: int) -> None:
+    """Build a store of ``entries`` at ``home``, then time ingest and the sweep on it."""
+    build(home, entries, 3)
+    app = WatchlistApp(StoreSettings(home))
     cast = load_cast(app)
     later = START + timedelta(days=200)
     with clock.frozen(later):
@@ -54,9 +59,9 @@ def main() -> None:
         find_seconds = time.perf_counter() - started
         proposal = parse_proposal(json.dumps(entry_document()))
         started = time.perf_counter()
-        for _ in range(args.ingest):
+        for _ in range(ingest_count):
             app.propose(cast["PC-1"], proposal)
-        ingest = args.ingest / (time.perf_counter() - started)
+        ingest = ingest_count / (time.perf_counter() - started)
         enrol_scheduler(app, scheduler)
         started = time.perf_counter()
         with exclusive(app):
