@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy governance projections commands
+	$(BIN)/mypy governance projections commands bench
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -49,9 +49,11 @@ class Cast:
 
 
 def raw(key: Any) -> bytes:
-    return key.private_bytes(
+    """A private key's PKCS#8 DER bytes, unencrypted (bench stores only; never a real store's keys)."""
+    der: bytes = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    return der
 
 
 def found(settings: StoreSettings) -> Cast:
@@ -67,26 +69,26 @@ def found(settings: StoreSettings) -> Cast:
             admin,
             keys.public_b64(log.public_key()),
         )
-        cast_keys = {}
+        cast_keys: dict[str, bytes] = {}
         for officer_id, rank, role in (
             ("PC-1", Rank.CONSTABLE, Role.CUSTODIAN),
             ("SUPT-1", Rank.SUPERINTENDENT, Role.AUTHORISER),
             ("INSP-1", Rank.INSPECTOR, Role.REVIEWER),
         ):
-            key = keys.generate()
+            officer_key = keys.generate()
             app.enrol(
                 admin,
                 officer_id,
                 officer_id,
                 rank,
                 frozenset({role}),
-                keys.public_b64(key.public_key()),
+                keys.public_b64(officer_key.public_key()),
             )
-            cast_keys[officer_id] = raw(key)
+            cast_keys[officer_id] = raw(officer_key)
     (settings.home / "log-key.der").write_bytes(raw(log))
     (settings.home / "ADMIN-01.der").write_bytes(raw(admin._key))
-    for officer_id, key in cast_keys.items():
-        (settings.home / f"{officer_id}.der").write_bytes(key)
+    for officer_id, der in cast_keys.items():
+        (settings.home / f"{officer_id}.der").write_bytes(der)
     app.close()
     return Cast(cast_keys["PC-1"], cast_keys["SUPT-1"], cast_keys["INSP-1"])
 
