@@ -148,21 +148,17 @@ class PostgresRecorder(PostgresApplicationRecorder):
             self._store_block(curs, start)
 
     def _store_block(self, curs: Cursor[DictRow], start: int) -> None:
-        curs.execute(self.leaves_statement, (start, self.block))
-        leaves = [bytes(r["hash"]) for r in curs.fetchall()]
-
-        def read(level: int, index: int) -> bytes:
-            curs.execute(self.node_statement, (level, index))
-            found = curs.fetchone()
-            assert found is not None
-            return bytes(found["hash"])
-
+        log = _InTransaction(curs, self)
+        leaves = [row[2] for row in log.leaves(start, self.block)]
+        # Siblings before the block are stored, or folded from leaves if not (a block size changed,
+        # or rows removed behind the store's back: the audit reports that, the write goes on).
+        rows = block_nodes(start, leaves, lambda lv, ix: read_node(log, lv, ix, self.block))
         # DO NOTHING: a store written before blocks were introduced already holds every node.
         curs.executemany(
             SQL("INSERT INTO {0} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING").format(
                 self.nodes_table
             ),
-            block_nodes(start, leaves, read),
+            rows,
         )
 
     def select_rows(self, start: int, limit: int) -> list[Row]:
@@ -264,6 +260,26 @@ class PostgresRecorder(PostgresApplicationRecorder):
             return None if row is None else str(row["wrapped"])
 
 
+class _InTransaction:
+    """The Merkle log read through an open transaction's cursor (a ``leaves.LogReader``)."""
+
+    def __init__(self, curs: Cursor[DictRow], recorder: PostgresRecorder) -> None:
+        self.curs = curs
+        self.recorder = recorder
+
+    def stored_node(self, level: int, index: int) -> bytes | None:
+        self.curs.execute(self.recorder.node_statement, (level, index))
+        row = self.curs.fetchone()
+        return None if row is None else bytes(row["hash"])
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        self.curs.execute(self.recorder.leaves_statement, (start, limit))
+        return [
+            (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
+            for r in self.curs.fetchall()
+        ]
+
+
 class PostgresTreeReader:
     """The Merkle log on PostgreSQL: stored subtrees, and the leaves of the partial block."""
 
@@ -279,8 +295,8 @@ class PostgresTreeReader:
         return read_node(self, level, index, self.recorder.block)
 
     def stored_node(self, level: int, index: int) -> bytes | None:
-        row = self._one(self.recorder.node_statement, (level, index))
-        return None if row is None else bytes(row["hash"])
+        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            return _InTransaction(curs, self.recorder).stored_node(level, index)
 
     def leaf_index(self, position: int) -> int | None:
         row = self._one(
@@ -294,8 +310,4 @@ class PostgresTreeReader:
     def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
         """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
         with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.recorder.leaves_statement, (start, limit))
-            return [
-                (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
-                for r in curs.fetchall()
-            ]
+            return _InTransaction(curs, self.recorder).leaves(start, limit)

@@ -125,17 +125,13 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 self._store_block(c, index + 1 - self.block)
 
     def _store_block(self, c: SQLiteCursor, start: int) -> None:
-        c.execute(_LEAVES, (start, self.block))
-        leaves = [bytes(row[2]) for row in c.fetchall()]
-
-        def read(level: int, index: int) -> bytes:
-            c.execute(_NODE, (level, index))
-            return bytes(c.fetchone()[0])
-
+        log = _InTransaction(c)
+        leaves = [row[2] for row in log.leaves(start, self.block)]
+        # Siblings before the block are stored, or folded from leaves if not (a block size changed,
+        # or rows removed behind the store's back: the audit reports that, the write goes on).
+        rows = block_nodes(start, leaves, lambda lv, ix: read_node(log, lv, ix, self.block))
         # OR IGNORE: a store written before blocks were introduced already holds every node.
-        c.executemany(
-            "INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)", block_nodes(start, leaves, read)
-        )
+        c.executemany("INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)", rows)
 
     def select_rows(self, start: int, limit: int) -> list[Row]:
         """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
@@ -208,6 +204,22 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             return None if row is None else str(row["wrapped"])
 
 
+class _InTransaction:
+    """The Merkle log read through an open transaction's cursor (a ``leaves.LogReader``)."""
+
+    def __init__(self, c: SQLiteCursor) -> None:
+        self.c = c
+
+    def stored_node(self, level: int, index: int) -> bytes | None:
+        self.c.execute(_NODE, (level, index))
+        row = self.c.fetchone()
+        return None if row is None else bytes(row[0])
+
+    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        self.c.execute(_LEAVES, (start, limit))
+        return [(int(r[0]), int(r[1]), bytes(r[2])) for r in self.c.fetchall()]
+
+
 class SQLiteTreeReader:
     """The Merkle log on SQLite: stored subtrees, and the leaves of the partial block."""
 
@@ -220,9 +232,7 @@ class SQLiteTreeReader:
 
     def stored_node(self, level: int, index: int) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(_NODE, (level, index))
-            row = c.fetchone()
-        return None if row is None else bytes(row[0])
+            return _InTransaction(c).stored_node(level, index)
 
     def leaf_index(self, position: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -233,5 +243,4 @@ class SQLiteTreeReader:
     def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
         """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(_LEAVES, (start, limit))
-            return [(int(r[0]), int(r[1]), bytes(r[2])) for r in c.fetchall()]
+            return _InTransaction(c).leaves(start, limit)

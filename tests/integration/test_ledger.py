@@ -11,6 +11,7 @@ from governance.audit import verify_store
 from governance.leaves import leaf_data
 from governance.ledger import Ledger
 from governance.log_audit import LogAudit
+from governance.recorders import PostgresRecorder, SQLiteRecorder
 from tests.conftest import World
 
 
@@ -70,3 +71,33 @@ class TestMerkleLog:
         assert report.ok, report.failures
         assert report.events == report.tree_size == before
         assert report.root == Ledger(world.app).root(before)
+
+
+class TestBlocksOfStoredSubtrees:
+    """Subtree hashes are stored a block at a time; the rest is folded from leaves when read."""
+
+    def test_small_blocks_give_the_tree_of_the_events_even_when_earlier_blocks_were_not_stored(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The world's first events were written with the default block, so none of its blocks of 4
+        # were stored: completing the next ones must fold their left siblings from the leaves.
+        for recorder in (SQLiteRecorder, PostgresRecorder):
+            monkeypatch.setattr(recorder, "block", 4)
+        for _ in range(6):
+            world.active()
+        leaves = recomputed_leaves(world)
+        ledger = Ledger(world.app)
+        assert ledger.size() == len(leaves) > 16
+        stored = world.app.store_recorder.tree_nodes()
+        assert stored.stored_node(2, len(leaves) // 4 - 1) is not None  # type: ignore[attr-defined]
+        root = merkle.mth(leaves)
+        for size in range(1, len(leaves) + 1):
+            assert ledger.root(size) == merkle.mth(leaves[:size])
+        for position in range(1, world.app.position() + 1):
+            proof = ledger.inclusion(position)
+            merkle.verify_inclusion(
+                proof.leaf_hash, proof.leaf_index, len(leaves), proof.proof, root
+            )
+        consistency = ledger.consistency(5)
+        merkle.verify_consistency(5, len(leaves), ledger.root(5), root, consistency.proof)
+        assert verify_store(world.reopen()).ok
