@@ -83,8 +83,11 @@ class LogReader(Protocol):
 def read_node(log: LogReader, level: int, index: int, block: int) -> bytes:
     """The hash of perfect subtree (level, index): stored, or folded from the leaves under it.
 
-    Raises ``KeyError`` when the subtree reaches past the log's last leaf.
+    Raises ``KeyError`` when the subtree reaches past the log's last leaf, or a leaf under it is
+    missing.
     """
+    if index < 0:
+        raise KeyError((level, index))
     if level:
         stored = log.stored_node(level, index)
         if stored is not None:
@@ -95,9 +98,17 @@ def read_node(log: LogReader, level: int, index: int, block: int) -> bytes:
             read_node(log, level - 1, 2 * index, block),
             read_node(log, level - 1, 2 * index + 1, block),
         )
-    hashes = [row[2] for row in log.leaves(index * width, width)]
-    if len(hashes) < width:
+    hashes = leaf_run(log, index * width, width)
+    if hashes is None:
         raise KeyError((level, index))
     while len(hashes) > 1:
         hashes = [merkle.node_hash(a, b) for a, b in zip(hashes[::2], hashes[1::2], strict=True)]
     return hashes[0]
+
+
+def leaf_run(log: LogReader, start: int, count: int) -> list[bytes] | None:
+    """The hashes of leaves ``start`` to ``start + count - 1``, or None unless every one is there."""
+    rows = log.leaves(start, count)
+    if len(rows) != count or rows[0][0] != start or rows[-1][0] != start + count - 1:
+        return None  # past the end, or a leaf row removed behind the store's back
+    return [row[2] for row in rows]

@@ -230,6 +230,27 @@ class TestRewrites:
         )
 
 
+class TestStoredSubtrees:
+    @pytest.mark.parametrize("log", [4], indirect=True)
+    def test_a_block_missing_a_leaf_row_stores_no_subtree_and_the_audit_reports_the_gap(
+        self, log: Log
+    ) -> None:
+        size = len(log.rows())
+        partial = size - size % 4  # the first leaf of the partial block
+        assert size % 4
+        assert log.sql("DELETE FROM merkle_leaves WHERE leaf_index = ?", partial) == 1
+        log.add_entries(4 - size % 4)  # the next writes complete that block
+        with sqlite3.connect(log.settings.sqlite_path) as conn:
+            stored = conn.execute(
+                "SELECT COUNT(*) FROM merkle_nodes WHERE (level = 1 AND idx IN (?, ?)) "
+                "OR (level = 2 AND idx = ?)",
+                (partial // 2, partial // 2 + 1, partial // 4),
+            ).fetchone()[0]
+        assert stored == 0  # nothing folded from the wrong leaves
+        report = log.fresh_report()
+        assert any("inserted behind the store's back" in p for p in problems(report))
+
+
 class TestTruncationAndRollback:
     def test_a_truncated_tail_is_caught_by_a_checkpoint_that_covered_it(self, log: Log) -> None:
         held = log.checkpoint()

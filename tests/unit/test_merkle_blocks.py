@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from governance import merkle
-from governance.leaves import block_nodes, completed_blocks, read_node
+from governance.leaves import block_nodes, completed_blocks, leaf_run, read_node
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -24,12 +24,15 @@ class BlockedLog:
         self.hashes: list[bytes] = []
         self.nodes: dict[tuple[int, int], bytes] = {}
         self.leaf_reads = 0
+        self.missing: set[int] = set()  # leaf rows deleted behind the store's back
 
     def append(self, batch: list[bytes]) -> None:
         first = len(self.hashes)
         self.hashes += [merkle.leaf_hash(data) for data in batch]
         for start in completed_blocks(first, len(batch), self.block):
-            leaves = self.hashes[start : start + self.block]
+            leaves = leaf_run(self, start, self.block)
+            if leaves is None:
+                continue  # as the recorders do: nothing is stored from a block with a gap
             for level, index, digest in block_nodes(start, leaves, self.stored):
                 assert (level, index) not in self.nodes
                 assert level >= 1
@@ -42,9 +45,11 @@ class BlockedLog:
         return self.nodes.get((level, index))
 
     def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
-        rows = self.hashes[start : start + limit]
+        """Rows from leaf index ``start`` on, as ``WHERE leaf_index >= start LIMIT limit`` gives."""
+        present = [i for i in range(max(start, 0), len(self.hashes)) if i not in self.missing]
+        rows = [(i, i + 1, self.hashes[i]) for i in present[:limit]]
         self.leaf_reads += len(rows)
-        return [(start + k, start + k + 1, h) for k, h in enumerate(rows)]
+        return rows
 
     def node(self, level: int, index: int) -> bytes:
         return read_node(self, level, index, self.block)
@@ -82,6 +87,7 @@ def test_only_leaves_of_the_partial_block_are_read_for_a_root(block: int, count:
     log = BlockedLog(block)
     for k in range(count):
         log.append([k.to_bytes(2, "big")])
+    log.leaf_reads = 0  # (completing a block reads its leaves once; count only the root's reads)
     merkle.root(count, log.node)
     assert log.leaf_reads <= 2 * (count % block)  # each leaf at most twice (two fold widths)
 
@@ -101,3 +107,21 @@ def test_a_subtree_past_the_last_leaf_is_not_there() -> None:
 )
 def test_completed_blocks(first: int, count: int, block: int, starts: list[int]) -> None:
     assert completed_blocks(first, count, block) == starts
+
+
+def test_a_missing_leaf_or_a_negative_index_is_not_there_rather_than_a_wrong_hash() -> None:
+    log = BlockedLog(8)
+    log.append([b"a", b"b", b"c", b"d", b"e", b"f"])
+    log.missing = {2}  # a leaf row removed behind the store's back
+    for level, index in [(0, 2), (1, 1), (2, 0), (0, -1), (1, -1)]:
+        with pytest.raises(KeyError):
+            log.node(level, index)
+    assert log.node(1, 0) == merkle.mth([b"a", b"b"])
+
+
+def test_a_block_with_a_missing_leaf_is_not_stored() -> None:
+    log = BlockedLog(4)
+    log.append([b"a", b"b", b"c"])
+    log.missing = {1}
+    log.append([b"d"])  # completes block 0, whose leaf 1 is gone
+    assert log.nodes == {}
