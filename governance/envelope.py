@@ -228,6 +228,8 @@ def _tagged(value: Any, types: Mapping[type, Any]) -> Any:
         return {key: _tagged(item, types) for key, item in value.items()}
     if kind is list or kind is tuple:
         return [_tagged(item, types) for item in value]
+    if isinstance(value, (str, int, float, dict, list, tuple)):
+        raise _Unusual  # a subclass: the transcoder's encoder writes it natively, never tagged
     transcoding = types.get(kind)
     if transcoding is None:
         raise _Unusual

@@ -5,11 +5,18 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC
+from enum import StrEnum
 from uuid import uuid4
 
 import pytest
 import rfc8785
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -169,3 +176,25 @@ class TestTaggedPayloads:
 
         codec_ = self.full_codec()
         assert codec_.tagged({"k": [Label("x"), (1, 2)]}) == {"k": ["x", [1, 2]]}
+
+    def test_a_subclass_of_a_json_type_is_written_natively_even_with_a_transcoding(self) -> None:
+        """The transcoder's encoder never consults transcodings for a ``str`` (or ``int``) subclass."""
+
+        class Colour(StrEnum):
+            RED = "red"
+
+        class ColourAsName(Transcoding):
+            type, name = Colour, "colour"
+
+            def encode(self, obj: Colour) -> str:
+                return obj.name
+
+            def decode(self, data: str) -> Colour:
+                return Colour[data]
+
+        codec_ = self.full_codec()
+        codec_.transcoder.register(ColourAsName())
+        value = {"colour": Colour.RED}
+        assert (
+            codec_.tagged(value) == json.loads(codec_.transcoder.encode(value)) == {"colour": "red"}
+        )
