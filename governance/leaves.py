@@ -50,7 +50,7 @@ def block_nodes(
     """Node rows (level >= 1) completed by appending the leaf hashes ``leaves`` from index ``start``.
 
     Nodes inside the run are computed from it; left siblings before it are read through
-    ``read_node`` (stored, since every block before this one is complete).
+    ``read_node``.
     """
     fresh: dict[tuple[int, int], bytes] = {}
 
@@ -64,6 +64,19 @@ def block_nodes(
             if level:
                 rows.append((level, index, digest))
     return rows
+
+
+def block_rows(log: LogReader, start: int, block: int) -> list[tuple[int, int, bytes]]:
+    """Node rows to store for the completed block of leaves from ``start``, read through ``log``.
+
+    Siblings before the block are stored, or folded from leaves if not (a block size changed, or
+    rows removed behind the store's back). A block missing a leaf row gives no rows at all: nothing
+    is folded from the wrong leaves, and the audit reports the gap.
+    """
+    leaves = leaf_run(log, start, block)
+    if leaves is None:
+        return []
+    return block_nodes(start, leaves, lambda level, index: read_node(log, level, index, block))
 
 
 def completed_blocks(first: int, count: int, block: int) -> list[int]:

@@ -12,14 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from governance.leaves import (
-    BLOCK,
-    block_nodes,
-    completed_blocks,
-    event_leaf_hash,
-    leaf_run,
-    read_node,
-)
+from governance.leaves import BLOCK, block_rows, completed_blocks, event_leaf_hash, read_node
 from governance.records import (
     GOVERNANCE_TOPICS,
     Record,
@@ -151,24 +144,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
         curs.executemany(
             SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.leaves_table), leaf_rows
         )
-        for start in completed_blocks(size, len(leaf_rows), self.block):
-            self._store_block(curs, start)
-
-    def _store_block(self, curs: Cursor[DictRow], start: int) -> None:
         log = _InTransaction(curs, self)
-        leaves = leaf_run(log, start, self.block)
-        if leaves is None:
-            return  # a leaf row is missing: store nothing from it (the audit reports the gap)
-        # Siblings before the block are stored, or folded from leaves if not (a block size changed,
-        # or rows removed behind the store's back: the audit reports that, the write goes on).
-        rows = block_nodes(start, leaves, lambda lv, ix: read_node(log, lv, ix, self.block))
-        # DO NOTHING: a store written before blocks were introduced already holds every node.
-        curs.executemany(
-            SQL("INSERT INTO {0} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING").format(
-                self.nodes_table
-            ),
-            rows,
-        )
+        for start in completed_blocks(size, len(leaf_rows), self.block):
+            # DO NOTHING: a store written before blocks were introduced already holds every node.
+            curs.executemany(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING").format(
+                    self.nodes_table
+                ),
+                block_rows(log, start, self.block),
+            )
 
     def select_rows(self, start: int, limit: int) -> list[Row]:
         """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""

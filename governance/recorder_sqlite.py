@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from governance.leaves import BLOCK, block_nodes, event_leaf_hash, leaf_run, read_node
+from governance.leaves import BLOCK, block_rows, completed_blocks, event_leaf_hash, read_node
 from governance.records import (
     GOVERNANCE_TOPICS,
     Record,
@@ -116,24 +116,22 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
     ) -> None:
         """Extend the Merkle log, in the events' own transaction (the writer holds the lock).
 
-        Each leaf is one row; a leaf that completes a block also stores the block's subtrees.
+        Each leaf is one row; a write that completes a block also stores the block's subtrees.
         """
+        first = None
         for position, stored in zip(ids, stored_events, strict=True):
             c.execute(_APPEND_LEAF, (position, event_leaf_hash(stored)))
-            index = int(c.lastrowid)  # an INTEGER PRIMARY KEY is the rowid
-            if (index + 1) % self.block == 0:
-                self._store_block(c, index + 1 - self.block)
-
-    def _store_block(self, c: SQLiteCursor, start: int) -> None:
+            if first is None:
+                first = int(c.lastrowid)  # an INTEGER PRIMARY KEY is the rowid: the leaf index
+        if first is None:
+            return
         log = _InTransaction(c)
-        leaves = leaf_run(log, start, self.block)
-        if leaves is None:
-            return  # a leaf row is missing: store nothing from it (the audit reports the gap)
-        # Siblings before the block are stored, or folded from leaves if not (a block size changed,
-        # or rows removed behind the store's back: the audit reports that, the write goes on).
-        rows = block_nodes(start, leaves, lambda lv, ix: read_node(log, lv, ix, self.block))
-        # OR IGNORE: a store written before blocks were introduced already holds every node.
-        c.executemany("INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)", rows)
+        for start in completed_blocks(first, len(ids), self.block):
+            # OR IGNORE: a store written before blocks were introduced already holds every node.
+            c.executemany(
+                "INSERT OR IGNORE INTO merkle_nodes VALUES (?, ?, ?)",
+                block_rows(log, start, self.block),
+            )
 
     def select_rows(self, start: int, limit: int) -> list[Row]:
         """Events from position ``start`` as plain tuples (stream ids as hyphenated text), for audits."""
