@@ -21,15 +21,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from governance import clock, keys
+from governance import clock
 from governance.application import WatchlistApp
-from governance.entry import Entry
-from governance.entry_input import parse_proposal
-from governance.policy import DEFAULT
-from governance.sealing import MasterKey, seal
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import Rank, ReviewOutcome, Role, SourceStatus
+from governance.domain.entry import Entry
+from governance.domain.policy import DEFAULT
+from governance.domain.proposal import parse_proposal
+from governance.domain.vocabulary import Rank, ReviewOutcome, Role, SourceStatus
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey, seal
+from governance.integrity.signing import Signer
+from governance.storage.settings import StoreSettings
 from tests.conftest import entry_document
 
 START = datetime(2026, 6, 1, tzinfo=UTC)

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
+from governance.integrity.sealing import MasterKey
+from governance.storage.settings import StoreSettings
 from tests.conftest import World, found_world
 
 

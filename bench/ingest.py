@@ -24,11 +24,11 @@ from eventsourcing.domain import Aggregate, event
 
 from bench.common import machine, rate, scratch_world
 from governance import clock
-from governance.audit import verify_store
-from governance.entry_input import parse_proposal
+from governance.domain.proposal import parse_proposal
+from governance.services.store_audit import verify_store
 from tests.conftest import T0, entry_document
 
-STORE_FACTORY = "governance.sqlite_pool:SQLiteStoreFactory"
+STORE_FACTORY = "governance.storage.sqlite_pool:SQLiteStoreFactory"
 
 
 class BareEntry(Aggregate):

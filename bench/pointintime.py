@@ -28,14 +28,14 @@ from bench.build import START, build
 from bench.common import machine
 from governance import clock
 from governance.application import WatchlistApp
-from governance.deployment import UseCase
-from governance.facts import Fact, fold, resolve
-from governance.justification import assess
-from governance.settings import StoreSettings
-from governance.signing import Signer
+from governance.domain.deployment import UseCase
+from governance.domain.facts import Fact, fold, resolve
+from governance.domain.justification import assess
+from governance.domain.vocabulary import Category, RemovalReason, SourceStatus
+from governance.integrity.signing import Signer
+from governance.integrity.verified_cache import VerifiedEvents
+from governance.storage.settings import StoreSettings
 from governance.times import from_micros, parse_formatted
-from governance.verified import VerifiedEvents
-from governance.vocabulary import Category, RemovalReason, SourceStatus
 from projections.queries import inclusion
 from projections.reconstruction import reconstruct
 from projections.runner import catch_up, projection_store

@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives import serialization
 from bench.common import machine
 from governance import clock
 from governance.application import WatchlistApp
-from governance.entry_input import parse_proposal
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
+from governance.domain.proposal import parse_proposal
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.storage.settings import StoreSettings
 from projections.views import entry_view
 from tests.conftest import T0, World, entry_document, found_world
 

@@ -23,13 +23,14 @@ from pathlib import Path
 from bench.build import START, build
 from bench.common import machine
 from bench.pointintime import load_cast
-from governance import clock, keys
+from governance import clock
 from governance.application import WatchlistApp
-from governance.entry_input import parse_proposal
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.sweeper import exclusive, sweep
-from governance.vocabulary import Rank, Role
+from governance.domain.proposal import parse_proposal
+from governance.domain.vocabulary import Rank, Role
+from governance.integrity import keys
+from governance.integrity.signing import Signer
+from governance.services.sweep import exclusive, sweep
+from governance.storage.settings import StoreSettings
 from projections.retention import due
 from projections.runner import catch_up
 from tests.conftest import entry_document

@@ -26,12 +26,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.common import machine
 from bench.pointintime import store
-from governance import notes
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.ledger import Ledger, open_checkpoint
-from governance.log_audit import Trusted
-from governance.settings import StoreSettings
+from governance.ledger import notes
+from governance.ledger.log import Ledger, open_checkpoint
+from governance.ledger.log_audit import Trusted
+from governance.services.store_audit import verify_store
+from governance.storage.settings import StoreSettings
 
 
 def raw_rate(samples: int = 20_000) -> float:

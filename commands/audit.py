@@ -20,13 +20,13 @@ from commands.session import (
     read_text_input,
     session_of,
 )
-from governance.audit import AuditReport, verify_store
+from governance.domain.permissions import Action
+from governance.domain.rules import check_text
 from governance.errors import Failure, GovernanceError, IntegrityFailure, InvalidInput
-from governance.export import export_bundle
-from governance.ledger import Ledger, open_checkpoint, read_log_key
-from governance.log_audit import LOG, Trusted
-from governance.permissions import Action
-from governance.rules import check_text
+from governance.ledger.log import Ledger, open_checkpoint, read_log_key
+from governance.ledger.log_audit import LOG, Trusted
+from governance.services.export import export_bundle
+from governance.services.store_audit import AuditReport, verify_store
 
 app = typer.Typer(no_args_is_help=True, help="Verify the record and prove it was only appended to.")
 app.add_typer(witness.app, name="witness")
@@ -207,7 +207,7 @@ def export(
     sign: Annotated[bool, typer.Option(help="Sign a fresh checkpoint with the log key.")] = True,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write an offline bundle that 'python -m governance.verify DIR' checks with no store (legal)."""
+    """Write an offline bundle that 'python -m governance.offline.bundle DIR' checks with no store (legal)."""
     session = session_of(ctx)
     store = session.app()
     signer = session.signer()

@@ -21,17 +21,25 @@ import typer
 
 from commands.errors import report
 from commands.render import stdout
-from governance import clock, keys
+from governance import clock
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.deployment import UseCase
-from governance.entry_input import parse_proposal
+from governance.domain.deployment import UseCase
+from governance.domain.proposal import parse_proposal
+from governance.domain.vocabulary import (
+    Category,
+    Rank,
+    RemovalReason,
+    ReviewOutcome,
+    Role,
+    SourceStatus,
+)
 from governance.errors import GovernanceError
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.services.store_audit import verify_store
+from governance.storage.settings import StoreSettings
 from governance.times import format_instant
-from governance.vocabulary import Category, Rank, RemovalReason, ReviewOutcome, Role, SourceStatus
 from projections.queries import candidates
 from projections.reconstruction import reconstruct
 

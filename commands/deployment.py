@@ -13,12 +13,12 @@ import typer
 from commands.render import JSON_HELP, emit, emit_json, note, stdout
 from commands.session import session_of
 from governance import clock
-from governance.deployment import UseCase
-from governance.deployment_commands import describe
+from governance.domain.deployment import UseCase
+from governance.domain.permissions import Action
+from governance.domain.vocabulary import Category
 from governance.errors import InvalidInput
-from governance.permissions import Action
+from governance.services.deployments import describe
 from governance.times import format_instant, parse_instant
-from governance.vocabulary import Category
 from projections.queries import candidates
 from projections.reconstruction import reconstruct
 from projections.report import Format, render

@@ -11,11 +11,11 @@ import typer
 from commands.render import JSON_HELP, emit, emit_rows
 from commands.session import entry_id, read_input, session_of
 from governance import clock
-from governance.entry import Entry
-from governance.entry_input import parse_proposal
+from governance.domain.entry import Entry
+from governance.domain.proposal import parse_proposal
+from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from governance.errors import IntegrityFailure, InvalidInput
 from governance.times import parse_optional_instant
-from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from projections.views import entry_view, history_view, instant
 
 app = typer.Typer(

@@ -10,12 +10,12 @@ import typer
 
 from commands.render import JSON_HELP, emit
 from commands.session import passphrase_from, session_of
-from governance import keys
+from governance.domain.officer import check_officer_id
+from governance.domain.vocabulary import Rank
 from governance.errors import Conflict
-from governance.officer import check_officer_id
-from governance.sealing import MasterKey
-from governance.signing import Signer
-from governance.vocabulary import Rank
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
 
 
 def init(

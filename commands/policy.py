@@ -10,7 +10,7 @@ import typer
 from commands.render import JSON_HELP, emit, emit_json, stdout
 from commands.session import read_input, session_of
 from governance import clock
-from governance.policy import parse_policy
+from governance.domain.policy import parse_policy
 from governance.times import format_instant, parse_optional_instant
 
 app = typer.Typer(no_args_is_help=True, help="Publish and read policy versions.")

@@ -15,11 +15,11 @@ from uuid import UUID
 
 import typer
 
-from governance import keys
 from governance.application import WatchlistApp
 from governance.errors import InvalidInput, KeyUnlockFailed, NotFound, PermissionDenied
-from governance.settings import StoreSettings
-from governance.signing import Signer
+from governance.integrity import keys
+from governance.integrity.signing import Signer
+from governance.storage.settings import StoreSettings
 
 
 @dataclass

@@ -10,7 +10,7 @@ from rich.progress import Progress
 from commands.render import JSON_HELP, emit, messages
 from commands.session import entry_id, session_of
 from governance import clock
-from governance.sweeper import exclusive, sweep
+from governance.services.sweep import exclusive, sweep
 from projections.retention import due
 
 JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]

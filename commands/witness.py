@@ -10,10 +10,11 @@ import typer
 
 from commands.render import JSON_HELP, emit, stdout
 from commands.session import passphrase_from, read_text_input, session_of
-from governance import clock, witness
+from governance import clock
 from governance.errors import InvalidInput
-from governance.ledger import Ledger
-from governance.notes import open_note, parse_checkpoint, parse_verifier_key
+from governance.ledger import witness
+from governance.ledger.log import Ledger
+from governance.ledger.notes import open_note, parse_checkpoint, parse_verifier_key
 
 app = typer.Typer(
     no_args_is_help=True, help="A witness: cosign checkpoints, refuse rollbacks and forks."

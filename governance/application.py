@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from governance.access import AccessLog
-from governance.officer_commands import OfficerCommands
-from governance.retention_commands import RetentionCommands
+from governance.services.disclosures import AccessLog
+from governance.services.officers import OfficerCommands
+from governance.services.retention import RetentionCommands
 
 
 class WatchlistApp(RetentionCommands, OfficerCommands, AccessLog):

@@ -11,13 +11,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.audit import failing_jobs
-from governance.envelope import GENESIS_PREV
+from governance.domain.facts import Fact
 from governance.errors import Failure, IntegrityFailure
-from governance.facts import Fact
-from governance.store import StoreCore
+from governance.integrity.envelope import GENESIS_PREV
+from governance.integrity.verifier import SignatureJob
+from governance.services.store import StoreCore
+from governance.services.store_audit import failing_jobs
 from governance.times import from_micros
-from governance.verification import SignatureJob
 from projections.deployments import Judging, Plan, write_plans
 from projections.intervals import OPEN
 from projections.storage import Tx

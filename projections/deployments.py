@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from governance.envelope import Envelope
+from governance.domain.vocabulary import Category
+from governance.integrity.envelope import Envelope
 from governance.times import from_micros, to_micros
-from governance.vocabulary import Category
 from projections.judging import Basis, basis, verdict, views
 from projections.storage import Tx
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from governance.facts import EntryState, Fact, resolve, timeline
+from governance.domain.facts import EntryState, Fact, resolve, timeline
+from governance.domain.vocabulary import Category, RemovalReason, SourceStatus, Status
 from governance.times import from_micros, to_micros
-from governance.vocabulary import Category, RemovalReason, SourceStatus, Status
 
 OPEN = 2**62
 _TIMES = (

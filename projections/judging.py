@@ -3,7 +3,7 @@
 A view at (T, R) reads the one interval row valid at T and known at R (indexed by entry and
 knowledge position, so its cost does not grow with the store), the policy version in force at T as
 known at R, and whether the authoriser had been revoked by T; then applies
-``governance.justification.assess``, the same rule the compile gate uses. These functions never
+``governance.domain.justification.assess``, the same rule the compile gate uses. These functions never
 catch the projection up: their callers do (``projections.queries``) or are the projection itself
 (``projections.deployments``).
 """
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from governance.facts import EntryState
-from governance.justification import Assessment, assess
-from governance.policy import DEFAULT, PolicyDocument
+from governance.domain.facts import EntryState
+from governance.domain.justification import Assessment, assess
+from governance.domain.policy import DEFAULT, PolicyDocument
+from governance.domain.vocabulary import Category
 from governance.times import format_micros, to_micros
-from governance.vocabulary import Category
 from projections.intervals import decode_state
 from projections.storage import Tx
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from governance.errors import NotFound
-from governance.store import StoreCore
+from governance.services.store import StoreCore
 from governance.times import to_micros
 from projections.judging import Basis, View, basis, views
 from projections.runner import catch_up, projection_store

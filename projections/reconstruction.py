@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from governance.deployment_commands import DeploymentCommands, describe
 from governance.errors import RuleViolation
+from governance.services.deployments import DeploymentCommands, describe
 from governance.times import format_instant, format_micros
 from projections.deployments import (
     CONSISTENT,

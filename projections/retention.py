@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from governance.policy import PolicyDocument
-from governance.store import StoreCore
+from governance.domain.policy import PolicyDocument
+from governance.services.store import StoreCore
 from governance.times import to_micros
 from projections.runner import catch_up, projection_store
 

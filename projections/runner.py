@@ -20,13 +20,13 @@ from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from governance.envelope import Envelope, state_hash
+from governance.domain.facts import EntryState, Fact
 from governance.errors import Failure, IntegrityFailure
-from governance.facts import EntryState, Fact
-from governance.recorders import Record
-from governance.store import StoreCore
+from governance.integrity.envelope import Envelope, state_hash
+from governance.integrity.verifier import BAD_SIGNATURE
+from governance.services.store import StoreCore
+from governance.storage.recorders import Record
 from governance.times import to_micros
-from governance.verification import BAD_SIGNATURE
 from projections.batch import Batch, encode
 from projections.deployments import DEPLOYMENT, project_deployment
 from projections.intervals import OPEN, intervals

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from governance.entry import Entry
-from governance.entry_commands import HistoryItem
-from governance.registry import OfficerState
+from governance.domain.entry import Entry
+from governance.domain.registry import OfficerState
+from governance.domain.vocabulary import Status
+from governance.services.entries import HistoryItem
 from governance.times import format_instant
-from governance.vocabulary import Status
 
 
 def instant(value: datetime | None) -> str | None:

@@ -14,13 +14,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from governance import clock, keys
+from governance import clock
 from governance.application import WatchlistApp
-from governance.entry_input import EntryProposal, parse_proposal
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import Rank, Role
+from governance.domain.proposal import EntryProposal, parse_proposal
+from governance.domain.vocabulary import Rank, Role
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.storage.settings import StoreSettings
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("WATCHLIST_TEST_DATABASE_URL")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from governance import notes
+from governance.ledger import notes
 from tests.cli.conftest import Cli
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance.vocabulary import Category
+from governance.domain.vocabulary import Category
 from tests.cli.conftest import Cli
 from tests.conftest import entry_document
 

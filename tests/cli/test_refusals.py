@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from governance import keys
+from governance.integrity import keys
 from tests.cli.conftest import PASSPHRASE, Cli
 from tests.conftest import REMOVE, T0
 

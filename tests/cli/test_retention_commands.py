@@ -19,8 +19,8 @@ from typer.testing import Result
 
 from governance import clock
 from governance.application import WatchlistApp
-from governance.settings import StoreSettings
-from governance.sweeper import exclusive
+from governance.services.sweep import exclusive
+from governance.storage.settings import StoreSettings
 from tests.cli.conftest import Cli
 from tests.conftest import T0
 

@@ -32,16 +32,23 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from governance import keys
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.entry import Entry
+from governance.domain.entry import Entry
+from governance.domain.policy import DEFAULT
+from governance.domain.vocabulary import (
+    Rank,
+    RemovalReason,
+    ReviewOutcome,
+    Role,
+    SourceStatus,
+    Status,
+)
 from governance.errors import Conflict, Refused, RuleViolation
-from governance.policy import DEFAULT
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import Rank, RemovalReason, ReviewOutcome, Role, SourceStatus, Status
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.services.store_audit import verify_store
+from governance.storage.settings import StoreSettings
 from tests.conftest import World, found_world
 
 SETUP = ["Proposed", "Authorised"]

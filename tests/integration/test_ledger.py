@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from governance import audit, merkle
-from governance.audit import verify_store
-from governance.leaves import leaf_data
-from governance.ledger import Ledger
-from governance.log_audit import LogAudit
-from governance.recorders import PostgresRecorder, SQLiteRecorder
+from governance.ledger import merkle
+from governance.ledger.leaves import leaf_data
+from governance.ledger.log import Ledger
+from governance.ledger.log_audit import LogAudit
+from governance.services import store_audit as audit
+from governance.services.store_audit import verify_store
+from governance.storage.recorders import PostgresRecorder, SQLiteRecorder
 from tests.conftest import World
 
 

@@ -1,11 +1,11 @@
 """Our recorders pass the eventsourcing library's own application recorder test cases.
 
-``governance.recorders.SQLiteRecorder`` and ``PostgresRecorder`` extend the library's application
+``governance.storage.recorders.SQLiteRecorder`` and ``PostgresRecorder`` extend the library's application
 recorders (positions, the ``subject_keys`` table), so they must still honour the library's contract.
 The library's ``ApplicationRecorderTestCase`` is run against each of them, set up the way the library
 sets up its own recorders in ``tests/persistence_tests/test_sqlite.py`` and ``test_postgres.py``:
 - SQLite: a ``SQLiteDatastore(db_name=..., pool_size=100)`` and ``recorder.create_table()``, with
-  the store's own connection pool (``governance.sqlite_pool``); here always on a fresh database file (the store never runs on an in-memory database, so the library's
+  the store's own connection pool (``governance.storage.sqlite_pool``); here always on a fresh database file (the store never runs on an in-memory database, so the library's
   extra ``*_in_memory_db`` variants are not repeated);
 - PostgreSQL: one ``PostgresDatastore`` per test with ``pool_size=1, max_overflow=0,
   max_waiting=0``, resized by the concurrency tests exactly as the library does, on a fresh schema
@@ -42,9 +42,9 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests import persistence as library
 from psycopg.sql import SQL, Identifier
 
-from governance.recorders import PostgresRecorder, SQLiteRecorder
-from governance.settings import postgres_env
-from governance.sqlite_pool import with_statement_cache
+from governance.storage.recorders import PostgresRecorder, SQLiteRecorder
+from governance.storage.settings import postgres_env
+from governance.storage.sqlite_pool import with_statement_cache
 
 PG_URL = os.environ.get("WATCHLIST_TEST_DATABASE_URL")
 NO_PG = "WATCHLIST_TEST_DATABASE_URL is not set"

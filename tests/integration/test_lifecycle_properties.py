@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance import clock
-from governance.audit import verify_store
+from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
 from governance.errors import GovernanceError
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
+from governance.integrity.sealing import MasterKey
+from governance.services.store_audit import verify_store
+from governance.storage.settings import StoreSettings
 from projections.views import entry_view
 from tests.conftest import T0, found_world
 

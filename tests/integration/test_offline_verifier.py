@@ -1,4 +1,4 @@
-"""The offline verifier (``python -m governance.verify``) on bundles exported from a real store.
+"""The offline verifier (``python -m governance.offline.bundle``) on bundles exported from a real store.
 
 One store is built per module (clock frozen at T0) and exported as three bundles: ``clean`` (a
 witness-cosigned checkpoint covers every event, an older checkpoint has a consistency proof),
@@ -24,17 +24,19 @@ import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from governance import clock, keys, merkle, notes, witness
+from governance import clock
 from governance.application import WatchlistApp
-from governance.export import export_bundle
-from governance.leaves import leaf_data
-from governance.ledger import Ledger
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
+from governance.domain.vocabulary import Rank, Role
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.ledger import merkle, notes, witness
+from governance.ledger.leaves import leaf_data
+from governance.ledger.log import Ledger
+from governance.offline.bundle import main
+from governance.services.export import export_bundle
+from governance.storage.settings import StoreSettings
 from governance.times import format_instant
-from governance.verify import main
-from governance.vocabulary import Rank, Role
 from tests.conftest import T0, proposal
 
 ORIGIN = "test.example/watchlist"
@@ -278,7 +280,7 @@ class TestVerdicts:
             "import runpy, sys\n"
             f"for name in {blocked!r}: sys.modules[name] = None\n"
             f"sys.argv = ['verify', {str(built.bundles['clean'])!r}]\n"
-            "runpy.run_module('governance.verify', run_name='__main__')\n"
+            "runpy.run_module('governance.offline.bundle', run_name='__main__')\n"
         )
         result = subprocess.run(
             [sys.executable, "-c", script],
@@ -551,7 +553,7 @@ class TestExportBugs:
     def test_an_officer_change_committed_during_an_export_leaves_a_consistent_bundle(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        import governance.export
+        import governance.services.export
 
         settings = StoreSettings(tmp_path / "home")
         MasterKey.create(settings.master_key_path)
@@ -571,14 +573,14 @@ class TestExportBugs:
                 officer.public_key,
             )
             checkpoint = Ledger(app).checkpoint(log_key)
-            write_lines = governance.export.write_lines
+            write_lines = governance.services.export.write_lines
 
             def concurrent_writer(path: Path, lines: Any) -> None:
                 write_lines(path, lines)
                 if path.name == "leaves.jsonl":  # another officer's command commits meanwhile
                     app.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
 
-            monkeypatch.setattr(governance.export, "write_lines", concurrent_writer)
+            monkeypatch.setattr(governance.services.export, "write_lines", concurrent_writer)
             export_bundle(app, tmp_path / "bundle", [checkpoint], [])
             app.close()
         code, _, err = verify(tmp_path / "bundle", capsys)

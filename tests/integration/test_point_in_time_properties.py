@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from governance import clock
-from governance.deployment import UseCase
+from governance.domain.deployment import UseCase
+from governance.domain.facts import CORRECTABLE, RETRACTABLE, resolve
+from governance.domain.policy import PolicyDocument
+from governance.domain.vocabulary import Category, Rank, RemovalReason, ReviewOutcome, SourceStatus
 from governance.errors import GovernanceError
-from governance.facts import CORRECTABLE, RETRACTABLE, resolve
-from governance.policy import PolicyDocument
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.vocabulary import Category, Rank, RemovalReason, ReviewOutcome, SourceStatus
+from governance.integrity.sealing import MasterKey
+from governance.storage.settings import StoreSettings
 from projections.judging import verdict, views
 from projections.queries import inclusion
 from projections.reconstruction import reconstruct

@@ -14,7 +14,7 @@ The run happens once (module fixture); the tests then check:
 - each recorded operation is exactly one stored event at the version it reported, of its type and
   by its officer, and each entry holds its setup events plus the recorded operations, no more;
 - the final state is a serial replay of the stored events (``project_aggregate``), and its
-  ``governance.facts.fold`` equals the fold of facts rebuilt from the stored statements;
+  ``governance.domain.facts.fold`` equals the fold of facts rebuilt from the stored statements;
 - ``verify_store`` passes;
 - no recorded correction is silently without effect.
 
@@ -45,15 +45,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from eventsourcing.application import project_aggregate
 
-from governance import errors, keys
+from governance import errors
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.entry import Entry
-from governance.facts import Fact, fold, resolve
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import Rank, RemovalReason, ReviewOutcome, Role, SourceStatus
+from governance.domain.entry import Entry
+from governance.domain.facts import Fact, fold, resolve
+from governance.domain.vocabulary import Rank, RemovalReason, ReviewOutcome, Role, SourceStatus
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.services.store_audit import verify_store
+from governance.storage.settings import StoreSettings
 from tests.conftest import PG_URL, found_world
 
 pytestmark = [

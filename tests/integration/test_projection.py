@@ -9,9 +9,9 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from governance import clock
-from governance.deployment import UseCase
+from governance.domain.deployment import UseCase
+from governance.domain.vocabulary import Category, RemovalReason, SourceStatus
 from governance.errors import IntegrityFailure
-from governance.vocabulary import Category, RemovalReason, SourceStatus
 from projections import runner
 from projections.deployments import judge_then, stored_then
 from projections.judging import learned_about

@@ -23,20 +23,22 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from governance import clock, keys, merkle
-from governance.audit import verify_store
-from governance.deployment import UseCase
-from governance.entry import Entry
+from governance import clock
+from governance.domain.deployment import UseCase
+from governance.domain.entry import Entry
+from governance.domain.retention import SweepRun, retention_stream
+from governance.domain.vocabulary import Category, Rank, RemovalReason, Role, SourceStatus, Status
 from governance.errors import Conflict, IntegrityFailure, PermissionDenied, RuleViolation
-from governance.leaves import event_leaf_hash
-from governance.ledger import Ledger
-from governance.retention import SweepRun, retention_stream
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.sweeper import SweepResult, exclusive, sweep
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.ledger import merkle
+from governance.ledger.leaves import event_leaf_hash
+from governance.ledger.log import Ledger
+from governance.services.store_audit import verify_store
+from governance.services.sweep import SweepResult, exclusive, sweep
+from governance.storage.settings import StoreSettings
 from governance.times import format_instant
-from governance.vocabulary import Category, Rank, RemovalReason, Role, SourceStatus, Status
 from projections.queries import inclusion
 from projections.retention import Due, due
 from tests.cli.conftest import Cli

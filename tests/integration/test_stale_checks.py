@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from governance import clock, keys
+from governance import clock
+from governance.domain.permissions import Action
+from governance.domain.policy import DEFAULT
+from governance.domain.vocabulary import Rank, Role, SourceStatus
 from governance.errors import IntegrityFailure, PermissionDenied, StaleRecords
-from governance.permissions import Action
-from governance.policy import DEFAULT
-from governance.vocabulary import Rank, Role, SourceStatus
+from governance.integrity import keys
 from tests.conftest import World
 
 

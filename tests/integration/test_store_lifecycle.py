@@ -8,11 +8,11 @@ from uuid import uuid4
 import pytest
 
 from governance import clock
-from governance.audit import verify_store
+from governance.domain.policy import DEFAULT
+from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from governance.errors import Conflict, NotFound, PermissionDenied
-from governance.policy import DEFAULT
-from governance.sqlite_pool import PAGE_CACHE_KIB, StatementCachingPool
-from governance.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
+from governance.services.store_audit import verify_store
+from governance.storage.sqlite_pool import PAGE_CACHE_KIB, StatementCachingPool
 from projections.views import entry_view, officer_view
 from tests.conftest import World
 

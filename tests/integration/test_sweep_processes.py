@@ -30,15 +30,16 @@ from uuid import UUID
 
 import pytest
 
-from governance import clock, keys
+from governance import clock
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.retention import SweepRun, retention_stream
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.sweeper import exclusive, sweep
-from governance.vocabulary import Rank, RemovalReason, Role
+from governance.domain.retention import SweepRun, retention_stream
+from governance.domain.vocabulary import Rank, RemovalReason, Role
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.services.store_audit import verify_store
+from governance.services.sweep import exclusive, sweep
+from governance.storage.settings import StoreSettings
 from projections.retention import due
 from tests.conftest import World, found_world
 

@@ -11,17 +11,19 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from governance import clock, keys, notes, witness
+from governance import clock
 from governance.application import WatchlistApp
-from governance.audit import AuditReport, verify_store
+from governance.domain.vocabulary import Rank, Role
 from governance.errors import ProofError
-from governance.ledger import Ledger, open_checkpoint
-from governance.log_audit import Trusted
-from governance.recorder_sqlite import SQLiteRecorder
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import Rank, Role
+from governance.integrity import keys
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.ledger import notes, witness
+from governance.ledger.log import Ledger, open_checkpoint
+from governance.ledger.log_audit import Trusted
+from governance.services.store_audit import AuditReport, verify_store
+from governance.storage.settings import StoreSettings
+from governance.storage.sqlite_recorder import SQLiteRecorder
 from tests.conftest import T0, proposal
 
 
@@ -128,7 +130,7 @@ class TestCleanLog:
             log.checkpoint(), Ledger(log.app).log_verifier(), "test.example/watchlist"
         )
         proof = Ledger(log.app).inclusion(4)
-        from governance import merkle
+        from governance.ledger import merkle
 
         merkle.verify_inclusion(
             proof.leaf_hash, proof.leaf_index, held.size, proof.proof, held.root
@@ -213,7 +215,7 @@ class TestRewrites:
         app = WatchlistApp(
             log.settings
         )  # rebuild the tree from the remaining events, as a forger would
-        from governance.leaves import block_nodes, event_leaf_hash
+        from governance.ledger.leaves import block_nodes, event_leaf_hash
 
         notes_ = app.recorder.select_notifications(1, 1000)
         leaf_rows = [(i, n.id, event_leaf_hash(n)) for i, n in enumerate(notes_)]

@@ -28,16 +28,17 @@ from psycopg.sql import SQL, Identifier
 from typer.testing import CliRunner  # noqa: TID251 - tests drive the CLI in-process
 
 from commands.main import app as cli_app
-from governance import audit, keys
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.envelope import EnvelopeCodec, state_hash
+from governance.domain.vocabulary import ReviewOutcome, SourceStatus
 from governance.errors import Failure, IntegrityFailure
-from governance.log_audit import LOG
-from governance.recorders import Record
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import ReviewOutcome, SourceStatus
+from governance.integrity import keys
+from governance.integrity.envelope import EnvelopeCodec, state_hash
+from governance.integrity.signing import Signer
+from governance.ledger.log_audit import LOG
+from governance.services import store_audit as audit
+from governance.services.store_audit import verify_store
+from governance.storage.recorders import Record
+from governance.storage.settings import StoreSettings
 from tests.conftest import World
 
 CHAIN_BROKEN = "hash chain broken: the previous-event hash does not match the stream"

@@ -8,11 +8,10 @@ from uuid import uuid4
 
 import pytest
 
-from governance.entry import Entry
-from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.policy import DEFAULT
-from governance.registry import OfficerState
-from governance.vocabulary import (
+from governance.domain.entry import Entry
+from governance.domain.policy import DEFAULT
+from governance.domain.registry import OfficerState
+from governance.domain.vocabulary import (
     Category,
     Rank,
     RemovalReason,
@@ -21,6 +20,7 @@ from governance.vocabulary import (
     SourceStatus,
     Status,
 )
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -20,11 +20,16 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance import keys
-from governance.envelope import GENESIS_PREV, EnvelopeCodec, EnvelopeError, sealed_hash_problems
 from governance.errors import IntegrityFailure
-from governance.sealing import MasterKey, seal, unseal
-from governance.signing import Signer
+from governance.integrity import keys
+from governance.integrity.envelope import (
+    GENESIS_PREV,
+    EnvelopeCodec,
+    EnvelopeError,
+    sealed_hash_problems,
+)
+from governance.integrity.sealing import MasterKey, seal, unseal
+from governance.integrity.signing import Signer
 from tests.unit.test_entry_aggregate import given_proposed
 
 SUBJECT = {"name": "Jane Example", "date_of_birth": "1990-04-01", "subject_ref": "NOMINAL-000123"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from governance.facts import Fact, fold, resolve
-from governance.vocabulary import RemovalReason, SourceStatus, Status
+from governance.domain.facts import Fact, fold, resolve
+from governance.domain.vocabulary import RemovalReason, SourceStatus, Status
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)

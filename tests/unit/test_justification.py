@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from governance.facts import EntryState
-from governance.justification import assess
-from governance.policy import DEFAULT, PolicyDocument
-from governance.vocabulary import Category, Rank, SourceStatus, Status
+from governance.domain.facts import EntryState
+from governance.domain.justification import assess
+from governance.domain.policy import DEFAULT, PolicyDocument
+from governance.domain.vocabulary import Category, Rank, SourceStatus, Status
 
 T = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 GOOD = EntryState(

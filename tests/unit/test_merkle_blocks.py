@@ -1,6 +1,6 @@
 """Property tests: a log that stores subtrees a block at a time reads as the whole tree.
 
-Leaves are stored one by one; subtree hashes only when a block completes (``governance.leaves``).
+Leaves are stored one by one; subtree hashes only when a block completes (``governance.ledger.leaves``).
 Every root and proof read through ``read_node`` must equal the tree that stores every node.
 """
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from governance import merkle
-from governance.leaves import block_rows, completed_blocks, read_node
+from governance.ledger import merkle
+from governance.ledger.leaves import block_rows, completed_blocks, read_node
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from governance import merkle
 from governance.errors import InvalidInput, ProofError
-from governance.merkle import (
+from governance.ledger import merkle
+from governance.ledger.merkle import (
     EMPTY_ROOT,
     InMemoryTree,
     NodeReader,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from governance.errors import ProofError
-from governance.merkle import (
+from governance.ledger.merkle import (
     InMemoryTree,
     consistency_proof,
     inclusion_proof,

@@ -6,7 +6,7 @@ so that an allowed call succeeds. The call must be refused with ``PermissionDeni
 roles needed exactly when the role is not in ``ALLOWED[action]``, and a refusal must write nothing;
 an allowed call must record events signed by that officer whose actions the role may take.
 
-The same table is enforced again on stored events (``governance.verification``): events forged with
+The same table is enforced again on stored events (``governance.integrity.verifier``): events forged with
 the signature of an officer who lacks the role are reported by ``verify_store``.
 
 One SQLite store is shared by the module (a frozen clock, a fresh officer, entry or deployment per
@@ -27,21 +27,15 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from governance import clock, keys
+from governance import clock
 from governance.application import WatchlistApp
-from governance.audit import verify_store
-from governance.deployment import Deployment, UseCase
-from governance.entry import Entry
-from governance.envelope import GENESIS_PREV, EnvelopeCodec, state_hash
-from governance.errors import IntegrityFailure, PermissionDenied
-from governance.officer import Officer, officer_stream
-from governance.origin import Origin
-from governance.permissions import ACTION_OF_TOPIC, ALLOWED, Action
-from governance.policy import PolicyDocument, policy_stream
-from governance.sealing import MasterKey
-from governance.settings import StoreSettings
-from governance.signing import Signer
-from governance.vocabulary import (
+from governance.domain.deployment import Deployment, UseCase
+from governance.domain.entry import Entry
+from governance.domain.officer import Officer, officer_stream
+from governance.domain.origin import Origin
+from governance.domain.permissions import ACTION_OF_TOPIC, ALLOWED, Action
+from governance.domain.policy import PolicyDocument, policy_stream
+from governance.domain.vocabulary import (
     Category,
     Rank,
     RemovalReason,
@@ -49,6 +43,13 @@ from governance.vocabulary import (
     Role,
     SourceStatus,
 )
+from governance.errors import IntegrityFailure, PermissionDenied
+from governance.integrity import keys
+from governance.integrity.envelope import GENESIS_PREV, EnvelopeCodec, state_hash
+from governance.integrity.sealing import MasterKey
+from governance.integrity.signing import Signer
+from governance.services.store_audit import verify_store
+from governance.storage.settings import StoreSettings
 from projections.reconstruction import reconstruct
 from tests.conftest import T0, World, found_world, proposal
 

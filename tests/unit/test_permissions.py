@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from governance.catalogue import EVENT_TYPES
+from governance.domain.catalogue import EVENT_TYPES
+from governance.domain.permissions import ACTION_OF_TOPIC, ALLOWED, Action, require
+from governance.domain.vocabulary import Role
 from governance.errors import PermissionDenied
-from governance.permissions import ACTION_OF_TOPIC, ALLOWED, Action, require
-from governance.vocabulary import Role
 
 
 def test_every_action_names_the_roles_allowed_to_take_it() -> None:

@@ -1,4 +1,4 @@
-"""C2SP signed notes, checkpoints and cosignatures (governance.notes).
+"""C2SP signed notes, checkpoints and cosignatures (governance.ledger.notes).
 
 Known answers come from published sources, not from this code:
 
@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance.errors import ProofError
-from governance.notes import (
+from governance.ledger.notes import (
     SIG_COSIGNATURE_V1,
     SIG_ED25519,
     Checkpoint,

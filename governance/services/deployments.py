@@ -1,0 +1,267 @@
+"""Deployments: authorise, compile the watchlist through the gate, start, end; and judging entries.
+
+``judge`` answers "was this entry current and justified at T, as known at store position R?" from
+verified events, using ``governance.domain.justification.assess``. The compile gate is ``judge`` applied
+to every candidate at the planned start, as known now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import project_aggregate
+
+from governance import canonical, clock
+from governance.domain.deployment import Deployment, UseCase, check_plan
+from governance.domain.entry import Entry
+from governance.domain.facts import fold, resolve
+from governance.domain.justification import Assessment, assess
+from governance.domain.permissions import Action
+from governance.domain.vocabulary import Category
+from governance.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from governance.integrity.signing import Signer
+from governance.services.entries import EntryCommands
+from governance.services.retry import retried
+from governance.times import format_instant
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """An assessment with where it came from: the entry version and the evidence events."""
+
+    entry_id: UUID
+    at: datetime
+    known_at: int
+    version: int
+    policy_version: int
+    assessment: Assessment
+    evidence: list[dict[str, Any]]
+
+
+class DeploymentCommands(EntryCommands):
+    """Deployment commands and point-in-time judgements."""
+
+    @retried
+    def authorise_deployment(
+        self,
+        signer: Signer,
+        location: str,
+        location_reason: str,
+        objective: str,
+        use_case: UseCase,
+        categories: Iterable[Category],
+        start: datetime,
+        end: datetime,
+    ) -> Deployment:
+        """Authorise a deployment (authoriser of sufficient rank)."""
+        officer = self.authenticate(signer, Action.AUTHORISE_DEPLOYMENT)
+        now = clock.now()
+        policy = self.command_policy(now)
+        if not officer.rank.at_least(policy.min_authoriser_rank):
+            raise PermissionDenied(
+                f"authoriser_rank_too_low: rank {officer.rank} is below {policy.min_authoriser_rank}"
+            )
+        check_plan(location, location_reason, objective, start, end, now)
+        chosen = sorted(set(categories))
+        if not chosen:
+            raise InvalidInput("category: name at least one --category to seek")
+        refused = [c.value for c in chosen if c not in policy.permitted_categories]
+        if refused:
+            raise InvalidInput(
+                f"category: {', '.join(refused)} not permitted by the policy in force"
+            )
+        deployment = Deployment(
+            actor=signer.officer_id,
+            effective_at=now,
+            location=location.strip(),
+            location_reason=location_reason.strip(),
+            objective=objective.strip(),
+            use_case=use_case.value,
+            categories=[c.value for c in chosen],
+            planned_start=start,
+            planned_end=end,
+            rank=officer.rank.value,
+        )
+        self.record(deployment, signer=signer)
+        return deployment
+
+    @retried
+    def compile_deployment(
+        self, signer: Signer, deployment_id: UUID, candidates: Iterable[UUID]
+    ) -> Deployment:
+        """Run the gate over ``candidates`` at the planned start, as known now, and record it."""
+        self.authenticate(signer, Action.COMPILE_DEPLOYMENT)
+        deployment = self.deployment(deployment_id)
+        basis, now = self.position(), clock.now()
+        judged_at = deployment.planned_start
+        in_force = self.policy_at(judged_at, basis)
+        included, excluded = [], []
+        for entry_id in sorted(set(candidates), key=str):
+            judgement = self.judge(entry_id, judged_at, basis, deployment.categories)
+            if judgement.assessment.justified:
+                included.append({"entry_id": str(entry_id), "version": judgement.version})
+            else:
+                excluded.append(
+                    {"entry_id": str(entry_id), "reasons": list(judgement.assessment.reasons)}
+                )
+        compilation = {
+            "basis": basis,
+            "judged_at": judged_at,
+            "policy_version": in_force.version,
+            "manifest": included,
+            "manifest_sha256": manifest_sha256(included),
+            "excluded": excluded,
+            "size_warning": len(included) > in_force.document.watchlist_size_warning,
+        }
+        deployment.compile(signer.officer_id, now, compilation)
+        self.record(deployment, signer=signer)
+        return deployment
+
+    @retried
+    def start_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
+        """Go live."""
+        self.authenticate(signer, Action.RUN_DEPLOYMENT)
+        deployment = self.deployment(deployment_id)
+        now = clock.now()
+        self.check_still_justified(deployment, now)
+        deployment.start(signer.officer_id, now, self.command_policy(now))
+        self.record(deployment, signer=signer)
+        return deployment
+
+    def check_still_justified(self, deployment: Deployment, now: datetime) -> None:
+        """Refuse to go live if any manifest entry is no longer justified now, as known now.
+
+        The gate judged entries at the planned start; a late start, an early start, or a fact
+        recorded since the compile (a removal, an overdue review) must not put anyone on a live
+        watchlist who is not justified at the moment it goes live.
+        """
+        if deployment.compilation is None:
+            return
+        position = self.position()
+        stale = []
+        for item in deployment.compilation["manifest"]:
+            judgement = self.judge(UUID(item["entry_id"]), now, position, deployment.categories)
+            if not judgement.assessment.justified:
+                stale.append(f"{item['entry_id']} ({', '.join(judgement.assessment.reasons)})")
+        if stale:
+            raise RuleViolation(
+                "compile: the watchlist is out of date; these entries are no longer justified at go-live, "
+                f"so compile it again: {'; '.join(stale)}"
+            )
+
+    @retried
+    def end_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
+        """Stop."""
+        self.authenticate(signer, Action.RUN_DEPLOYMENT)
+        deployment = self.deployment(deployment_id)
+        deployment.end(signer.officer_id, clock.now())
+        self.record(deployment, signer=signer)
+        return deployment
+
+    def deployment(self, deployment_id: UUID) -> Deployment:
+        """A verified deployment record, or NotFound."""
+        deployment: Deployment = self.load(deployment_id, Deployment, "deployment")
+        return deployment
+
+    def judge(
+        self,
+        entry_id: UUID,
+        at: datetime,
+        known_at: int,
+        permitted: Iterable[Category] | None = None,
+    ) -> Judgement:
+        """Was the entry current and justified at ``at``, as known at position ``known_at``?"""
+        checked = self.signed_events.read_verified(entry_id)
+        if not checked:
+            raise NotFound(f"entry: {entry_id} not found")
+        known = [c for c in checked if c.record.position <= known_at and c.envelope is not None]
+        if not known:
+            state = fold([], at)
+            version = 0
+            places: dict[int, tuple[int, str, str]] = {}
+        else:
+            entry: Entry | None = project_aggregate(
+                None, [self.verifier.to_event(c.envelope) for c in known if c.envelope]
+            )
+            assert entry is not None
+            state = fold(resolve(entry.facts), at)
+            version = entry.version
+            places = {
+                c.record.stored.originator_version: (
+                    c.record.position,
+                    c.envelope.actor,
+                    c.record.stored.topic,
+                )
+                for c in known
+                if c.envelope
+            }
+        in_force = self.policy_at(at, known_at)
+        revoked = False
+        if state.authorised_by is not None:
+            standing = self.verifier.officer_at(state.authorised_by, known_at + 1)
+            revoked = bool(
+                standing and standing.revoked and standing.revoked_at and standing.revoked_at <= at
+            )
+        assessment = assess(
+            state, at, in_force.document, None if permitted is None else set(permitted), revoked
+        )
+        evidence = [
+            {
+                "fact": name,
+                "stream": str(entry_id),
+                "version": v,
+                "position": places[v][0],
+                "actor": places[v][1],
+                "type": places[v][2].rpartition(".")[2],
+            }
+            for name, versions in sorted(assessment.evidence.items())
+            for v in versions
+            if v in places
+        ]
+        return Judgement(entry_id, at, known_at, version, in_force.version, assessment, evidence)
+
+
+def manifest_sha256(manifest: list[dict[str, Any]]) -> str:
+    """SHA-256 of the RFC 8785 form of the manifest (entry ids and versions only)."""
+    return hashlib.sha256(canonical.dumps(manifest)).hexdigest()
+
+
+def describe(deployment: Deployment) -> dict[str, Any]:
+    """The deployment record as plain data (no personal data)."""
+    record = {
+        "deployment_id": str(deployment.id),
+        "status": deployment.status,
+        "location": deployment.location,
+        "location_reason": deployment.location_reason,
+        "objective": deployment.objective,
+        "use_case": deployment.use_case.value,
+        "categories": [c.value for c in deployment.categories],
+        "planned_start": format_instant(deployment.planned_start),
+        "planned_end": format_instant(deployment.planned_end),
+        "authorised_by": deployment.authorised_by,
+        "authorised_rank": deployment.authorised_rank,
+        "compiled_at": None
+        if deployment.compiled_at is None
+        else format_instant(deployment.compiled_at),
+        "started_at": None
+        if deployment.started_at is None
+        else format_instant(deployment.started_at),
+        "ended_at": None if deployment.ended_at is None else format_instant(deployment.ended_at),
+    }
+    if deployment.compilation is not None:
+        compiled = deployment.compilation
+        record.update(
+            basis=compiled["basis"],
+            judged_at=format_instant(compiled["judged_at"]),
+            policy_version=compiled["policy_version"],
+            manifest=compiled["manifest"],
+            manifest_sha256=compiled["manifest_sha256"],
+            excluded=compiled["excluded"],
+            size_warning=compiled["size_warning"],
+        )
+    return record

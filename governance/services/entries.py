@@ -1,0 +1,320 @@
+"""Entry commands: propose, authorise, record source checks, review, remove, reveal the subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from governance import clock
+from governance.domain import defaults
+from governance.domain.backdating import check_effective_at
+from governance.domain.consultation import Consultation
+from governance.domain.entry import Entry
+from governance.domain.permissions import Action
+from governance.domain.policy import PolicyDocument
+from governance.domain.proposal import EntryProposal
+from governance.domain.retention import Retention, retention_stream
+from governance.domain.rules import check_dates, check_text
+from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
+from governance.errors import IntegrityFailure, InvalidInput, NotFound, RuleViolation
+from governance.ids import uuid7
+from governance.integrity.sealing import MasterKey, seal, unseal
+from governance.integrity.signing import Signer
+from governance.integrity.verifier import Checked
+from governance.services.policies import PolicyCommands
+from governance.services.retry import retried
+from governance.times import age_in_years
+
+ERASED = "erased"
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One event of an entry's history with its verification result."""
+
+    checked: Checked
+    event: Any | None
+
+
+class EntryCommands(PolicyCommands):
+    """Commands on watchlist entries."""
+
+    _master: MasterKey | None = None
+
+    @property
+    def master_key(self) -> MasterKey:
+        """The store's key-wrapping key, read from the home directory when first needed."""
+        if self._master is None:
+            self._master = MasterKey.load(self.settings.master_key_path)
+        return self._master
+
+    @retried
+    def propose(self, signer: Signer, proposal: EntryProposal) -> Entry:
+        """Record a proposed entry with its subject sealed; it is inactive until authorised."""
+        self.authenticate(signer, Action.PROPOSE_ENTRY)
+        now = clock.now()
+        minor = check_proposal(proposal, now, self.command_policy(now))
+        entry_id = self.new_entry_id()
+        sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
+        entry = Entry(
+            id=entry_id,
+            actor=signer.officer_id,
+            effective_at=now,
+            subject=sealed.field,
+            category=proposal.category.value,
+            source_record_ref=proposal.source_record_ref,
+            offence_ref=proposal.offence_ref,
+            objective=proposal.objective,
+            rationale=proposal.rationale,
+            image=proposal.image.model_dump(mode="json"),
+            vulnerable=proposal.vulnerable,
+            minor=minor,
+            safeguarding_rationale=proposal.safeguarding_rationale,
+            review_by=proposal.review_by.astimezone(now.tzinfo),
+            expires_at=proposal.expires_at.astimezone(now.tzinfo),
+        )
+        self.record(entry, signer=signer, subject_keys=[(sealed.key_ref, sealed.wrapped_key)])
+        return entry
+
+    @retried
+    def authorise(self, signer: Signer, entry_id: UUID, rationale: str) -> Entry:
+        """Authorise a proposed entry (a different officer, of sufficient rank)."""
+        officer = self.authenticate(signer, Action.AUTHORISE_ENTRY)
+        entry = self.entry(entry_id)
+        now = clock.now()
+        entry.authorise(officer, rationale, now, self.command_policy(now))
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def verify_source(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        status: SourceStatus,
+        checked_at: datetime | None,
+        note: str | None,
+    ) -> Entry:
+        """Record the status of the entry's source record as checked at ``checked_at``."""
+        self.authenticate(signer, Action.VERIFY_SOURCE)
+        now = clock.now()
+        at = checked_at or now
+        policy = self.command_policy(now)
+        if check_effective_at("checked-at", at, now, note, None, policy, "--note", None):
+            raise RuleViolation(
+                f"checked-at: a source check recorded more than {policy.second_officer_backdating_days} "
+                "days late says nothing about the source today; check it again"
+            )
+        entry = self.entry(entry_id)
+        entry.verify_source(signer.officer_id, status, at, note)
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def review(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        outcome: ReviewOutcome,
+        rationale: str,
+        review_by: datetime | None,
+        expires_at: datetime | None,
+    ) -> Entry:
+        """Record a periodic review: retain with a next review date, or remove."""
+        self.authenticate(signer, Action.REVIEW_ENTRY)
+        entry = self.entry(entry_id)
+        now = clock.now()
+        entry.review(
+            signer.officer_id,
+            outcome,
+            rationale,
+            review_by,
+            expires_at,
+            now,
+            self.command_policy(now),
+        )
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def remove(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        reason: RemovalReason,
+        effective_at: datetime | None,
+        note: str | None,
+        backdate_reason: str | None = None,
+        source_ref: str | None = None,
+    ) -> Entry:
+        """Take an entry off the watchlist, possibly with effect from an earlier time."""
+        self.authenticate(signer, Action.REMOVE_ENTRY)
+        now = clock.now()
+        at = effective_at or now
+        late = check_effective_at(
+            "effective-at", at, now, backdate_reason, source_ref, self.command_policy(now)
+        )
+        entry = self.entry(entry_id)
+        entry.remove(
+            signer.officer_id,
+            reason,
+            at,
+            note,
+            backdate_reason,
+            source_ref,
+            needs_confirmation=late,
+        )
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def correct(
+        self,
+        signer: Signer,
+        entry_id: UUID,
+        version: int,
+        effective_at: datetime | None,
+        changes: dict[str, Any],
+        reason: str,
+        source_ref: str | None = None,
+    ) -> Entry:
+        """Supersede a recorded fact with a corrected one; nothing is edited."""
+        self.authenticate(signer, Action.CORRECT_ENTRY)
+        now = clock.now()
+        entry = self.entry(entry_id)
+        if effective_at is not None:
+            late = check_effective_at(
+                "effective-at",
+                effective_at,
+                now,
+                reason,
+                source_ref,
+                self.command_policy(now),
+                "--why",
+            )
+            if late:
+                raise RuleViolation(
+                    "effective-at: corrections that far back need a new late record confirmed by a second officer"
+                )
+        entry.correct(signer.officer_id, version, effective_at, changes, reason)
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def retract(self, signer: Signer, entry_id: UUID, version: int, reason: str) -> Entry:
+        """Withdraw a recorded fact as never having held."""
+        self.authenticate(signer, Action.CORRECT_ENTRY)
+        entry = self.entry(entry_id)
+        entry.retract(signer.officer_id, version, reason, clock.now())
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def confirm(self, signer: Signer, entry_id: UUID, version: int, note: str) -> Entry:
+        """A second officer confirms a fact recorded very late."""
+        self.authenticate(signer, Action.CONFIRM_LATE_FACT)
+        entry = self.entry(entry_id)
+        entry.confirm(signer.officer_id, version, note, clock.now())
+        self.record(entry, signer=signer)
+        return entry
+
+    @retried
+    def reveal(self, signer: Signer, entry_id: UUID, purpose: str) -> dict[str, Any] | str:
+        """The subject's personal data, for a stated purpose; the consultation is recorded."""
+        self.authenticate(signer, Action.CONSULT_SUBJECT)
+        check_text("purpose", purpose)
+        entry = self.entry(entry_id)
+        wrapped = self.subject_key(entry)
+        if wrapped is None:
+            return ERASED
+        subject = unseal(entry.subject, str(entry.id), wrapped, self.master_key)
+        consultation = Consultation(
+            actor=signer.officer_id,
+            effective_at=clock.now(),
+            entry_id=str(entry.id),
+            purpose=purpose.strip(),
+            kind="consultation",
+        )
+        self.record(consultation, signer=signer)
+        return subject
+
+    def has_subject_key(self, entry_id: UUID) -> bool:
+        """False once the entry's personal data has been erased (its data key destroyed)."""
+        return self.subject_key(self.entry(entry_id)) is not None
+
+    def subject_key(self, entry: Entry) -> str | None:
+        """The entry's wrapped data key; None after a recorded erasure.
+
+        A key missing without a signed erasure record means someone deleted it behind the store's
+        back, which is an integrity failure, not an erasure.
+        """
+        wrapped = self.store_recorder.subject_key(str(entry.subject["key_ref"]))
+        if wrapped is None and not self.erasure_recorded(entry.id):
+            raise IntegrityFailure(
+                f"entry {entry.id}: its data key is missing but no erasure was recorded"
+            )
+        return wrapped
+
+    def erasure_recorded(self, entry_id: UUID) -> bool:
+        """True if a verified ``Erased`` event exists for the entry."""
+        stream = retention_stream(entry_id)
+        if not self.exists(stream):
+            return False
+        record: Retention = self.load(stream, Retention, "retention record")
+        return record.erased_at is not None
+
+    def new_entry_id(self) -> UUID:
+        """A fresh entry id, in creation order (the subject is sealed to it before the entry exists)."""
+        return uuid7()
+
+    def entry(self, entry_id: UUID) -> Entry:
+        """A verified entry, or NotFound."""
+        entry: Entry = self.load(entry_id, Entry, "entry")
+        return entry
+
+    def history(self, entry_id: UUID) -> list[HistoryItem]:
+        """Every event of an entry with its verification result (never raises on a bad event)."""
+        checked = self.signed_events.check(entry_id)
+        if not checked:
+            raise NotFound(f"entry: {entry_id} not found")
+        return [
+            HistoryItem(c, self.verifier.to_event(c.envelope) if c.envelope else None)
+            for c in checked
+        ]
+
+    def entries(self) -> list[Entry]:
+        """Every entry, verified, in the order they were proposed."""
+        return [
+            self.entry(UUID(str(n.originator_id)))
+            for n in self.notifications(["watchlist:Entry.Proposed"])
+        ]
+
+
+def check_proposal(proposal: EntryProposal, now: datetime, policy: PolicyDocument) -> bool:
+    """Rules of a proposal that depend on the clock; returns whether the subject is a minor."""
+    problems = []
+    born = proposal.subject.date_of_birth
+    minor = age_in_years(born, now) < defaults.ADULT_AGE
+    if born > now.date():
+        problems.append("subject.date_of_birth: is in the future")
+    if minor and proposal.safeguarding_rationale is None:
+        problems.append(
+            "safeguarding_rationale: the subject is under 18 (from date_of_birth); "
+            "a minor needs a recorded safeguarding rationale"
+        )
+    if proposal.image.captured_on > now.date():
+        problems.append("image.captured_on: is in the future")
+    if proposal.category not in policy.permitted_categories:
+        problems.append(
+            f"category: {proposal.category.value} is not permitted by the policy in force"
+        )
+    interval = policy.review_interval(proposal.category, proposal.vulnerable or minor)
+    try:
+        check_dates(proposal.review_by, proposal.expires_at, now, interval, policy)
+    except InvalidInput as error:
+        problems += error.problems
+    if problems:
+        raise InvalidInput(problems)
+    return minor
