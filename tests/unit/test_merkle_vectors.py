@@ -1,7 +1,8 @@
-"""The Merkle verifier against the transparency-dev/merkle proof vectors (see SOURCE.md there).
+"""The Merkle verifier against the transparency-dev/merkle proof vectors.
 
-Only ``inclusion/`` and ``consistency/`` are run. The ``subtreeinclusion/`` and
-``subtreeconsistency/`` directories are skipped on purpose: they test proofs about an arbitrary
+The vectors live in ``tests/data/merkle/`` (source and licence in its SOURCE.md). Only
+``inclusion/`` and ``consistency/`` are copied and run. Upstream's ``subtreeinclusion/`` and
+``subtreeconsistency/`` directories are left out on purpose: they test proofs about an arbitrary
 subtree [start, end) of a larger tree (the Merkle Tree Certificates draft), with their own validity
 rules ("invalid subtree", "oob left", start/end near 2**63 and so on). Those do not map cleanly onto
 plain RFC 9162 inclusion/consistency semantics: the start == 0 subtree-inclusion cases merely repeat
@@ -26,7 +27,7 @@ from governance.ledger.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "merkle"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "merkle"
 
 # Where this verifier is deliberately stricter than the Go reference (SOURCE.md allows it): every
 # hash must be exactly 32 bytes. The reference accepts equal sizes with equal 12-byte "roots".
