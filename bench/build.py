@@ -63,7 +63,7 @@ def found(settings: StoreSettings) -> Cast:
     app = WatchlistApp(settings)
     admin, log = Signer("ADMIN-01", keys.generate()), keys.generate()
     with clock.frozen(START - timedelta(days=1)):
-        app.found(
+        app.officers.found(
             "bench.example/watchlist",
             "Admin",
             Rank.INSPECTOR,
@@ -77,7 +77,7 @@ def found(settings: StoreSettings) -> Cast:
             ("INSP-1", Rank.INSPECTOR, Role.REVIEWER),
         ):
             officer_key = keys.generate()
-            app.enrol(
+            app.officers.enrol(
                 admin,
                 officer_id,
                 officer_id,
@@ -109,8 +109,8 @@ def build_batch(
         proposal = parse_proposal(json.dumps(entry_document()))
         entries = []
         for _ in range(size):
-            entry_id = app.new_entry_id()
-            sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), app.master_key)
+            entry_id = app.entries.new_id()
+            sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), app.entries.master_key)
             entry = Entry(
                 id=entry_id,
                 actor="PC-1",

@@ -121,22 +121,22 @@ def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
     if end > built_end:  # a rerun: the window's sources are re-checked, as before any deployment
         with clock.frozen(end):
             for entry_id in window:
-                app.verify_source(keys["PC-1"], entry_id, SourceStatus.LIVE, None, "PNC re-check")
+                app.entries.verify_source(keys["PC-1"], entry_id, SourceStatus.LIVE, None, "PNC re-check")
         end += timedelta(minutes=1)
     with clock.frozen(end):
-        deployment = app.authorise_deployment(
+        deployment = app.deployments.authorise(
             keys["SUPT-1"], "Bench Station", "Sought people pass through it", "Benchmark objective",
             UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], end + timedelta(hours=1), end + timedelta(hours=9),
         )  # fmt: skip
         started = time.perf_counter()
-        app.compile_deployment(keys["PC-1"], deployment.id, window)
+        app.deployments.compile(keys["PC-1"], deployment.id, window)
         compile_seconds = time.perf_counter() - started
     with clock.frozen(end + timedelta(hours=1)):
-        app.start_deployment(keys["SUPT-1"], deployment.id)
+        app.deployments.start(keys["SUPT-1"], deployment.id)
     with clock.frozen(end + timedelta(days=7)):
         go_live = end + timedelta(hours=1)
         for entry_id in window[:100]:
-            app.remove(keys["PC-1"], entry_id, RemovalReason.ARRESTED_OR_LOCATED, go_live - timedelta(days=1),
+            app.entries.remove(keys["PC-1"], entry_id, RemovalReason.ARRESTED_OR_LOCATED, go_live - timedelta(days=1),
                        None, "Learned late", "REF")  # fmt: skip
     return deployment.id, compile_seconds
 
@@ -161,7 +161,7 @@ def load_cast(app: WatchlistApp) -> dict[str, Signer]:
 
 def naive(app: WatchlistApp, deployment_id: UUID) -> dict[str, tuple[bool, bool]]:
     """Replay every event from the log directly, per entry and per view (no projection)."""
-    deployment = app.deployment(deployment_id)
+    deployment = app.deployments.get(deployment_id)
     assert deployment.compilation is not None
     compiled = deployment.compilation
     wanted = {m["entry_id"] for m in compiled["manifest"]} | {
@@ -191,7 +191,7 @@ def naive(app: WatchlistApp, deployment_id: UUID) -> dict[str, tuple[bool, bool]
         if len(rows) < 5000:
             break
         start = rows[-1][0] + 1
-    policy = app.policy_at(at).document
+    policy = app.policies.at(at).document
     verdicts = {}
     for entry_id, known in facts.items():
         then = fold(resolve([f for p, f in known if p <= basis]), at)

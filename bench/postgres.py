@@ -55,8 +55,8 @@ def ingest(world: World, count: int) -> tuple[float, list[str]]:
     ids = []
     started = time.perf_counter()
     for _ in range(count):
-        entry = world.app.propose(world.custodian, proposal)
-        world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+        entry = world.app.entries.propose(world.custodian, proposal)
+        world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
         ids.append(str(entry.id))
     return count / (time.perf_counter() - started), ids
 
@@ -66,7 +66,7 @@ def show_latency(world: World, ids: list[str], samples: int = 300) -> float:
     rng, times = random.Random(3), []
     for _ in range(samples):
         started = time.perf_counter()
-        entry_view(world.app.entry(uuid.UUID(rng.choice(ids))), clock.now())
+        entry_view(world.app.entries.get(uuid.UUID(rng.choice(ids))), clock.now())
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -84,7 +84,7 @@ def _writer(args: tuple[str, str, bytes, int]) -> int:
     proposal = parse_proposal(json.dumps(entry_document()))
     with clock.frozen(T0):
         for _ in range(count):
-            app.propose(custodian, proposal)
+            app.entries.propose(custodian, proposal)
     app.close()
     return count
 

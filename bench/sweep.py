@@ -56,12 +56,12 @@ def run(home: Path, entries: int, ingest_count: int) -> None:
         scheduler = Signer("SCHED-1", keys.generate())
         started = time.perf_counter()
         catch_up(app)
-        pending = due(app, clock.now(), app.policy_at(clock.now()).document)
+        pending = due(app, clock.now(), app.policies.at(clock.now()).document)
         find_seconds = time.perf_counter() - started
         proposal = parse_proposal(json.dumps(entry_document()))
         started = time.perf_counter()
         for _ in range(ingest_count):
-            app.propose(cast["PC-1"], proposal)
+            app.entries.propose(cast["PC-1"], proposal)
         ingest = ingest_count / (time.perf_counter() - started)
         enrol_scheduler(app, scheduler)
         started = time.perf_counter()
@@ -88,7 +88,7 @@ def enrol_scheduler(app: WatchlistApp, scheduler: Signer) -> None:
     from cryptography.hazmat.primitives import serialization
 
     admin = Signer("ADMIN-01", serialization.load_der_private_key(admin_key.read_bytes(), None))  # type: ignore[arg-type]
-    app.enrol(
+    app.officers.enrol(
         admin,
         scheduler.officer_id,
         "Sweep",

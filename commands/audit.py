@@ -218,7 +218,7 @@ def export(
         texts.append(Ledger(store).checkpoint(log_signing_key(session)))
     manifest = export_bundle(store, directory, texts, witness_key or [])
     scope = f"bundle of {manifest['events']} events, tree root {manifest['root']}"
-    store.record_disclosure(signer, purpose, recipient, scope)
+    store.disclosures.record(signer, purpose, recipient, scope)
     summary = {k: manifest[k] for k in ("origin", "events", "tree_size", "root")}
     emit({**summary, "directory": str(directory)}, as_json, "Bundle written.")
 
@@ -238,6 +238,6 @@ def access(
     session = session_of(ctx)
     store = session.app()
     store.authenticate(session.signer(), Action.READ_ACCESS_LOG, fresh=True)
-    rows = [asdict(a) for a in store.accesses(str(entry_id(entry)) if entry else None, officer)]
+    rows = [asdict(a) for a in store.disclosures.accesses(str(entry_id(entry)) if entry else None, officer)]
     columns = ["position", "at", "officer_id", "kind", "entry_id", "purpose", "recipient"]
     emit_rows(rows, columns, as_json, "Access log")

@@ -93,7 +93,7 @@ class Walkthrough:
         say(
             "[bold]1. A store is founded[/] by administrator ADMIN-01, who signs its founding record."
         )
-        app.found("demo.police.example/watchlist", "Alex Admin", Rank.INSPECTOR, self.admin,
+        app.officers.found("demo.police.example/watchlist", "Alex Admin", Rank.INSPECTOR, self.admin,
                   keys.public_b64(keys.generate().public_key()))  # fmt: skip
         say("[bold]2. Officers are enrolled[/], each with their own Ed25519 key:")
         for signer, name, rank, roles in (
@@ -102,7 +102,7 @@ class Walkthrough:
             (self.dual, "Dana Dual", Rank.SUPERINTENDENT, {Role.CUSTODIAN, Role.AUTHORISER}),
             (self.reviewer, "Robin Reviewer", Rank.INSPECTOR, {Role.REVIEWER}),
         ):
-            app.enrol(
+            app.officers.enrol(
                 self.admin, signer.officer_id, name, rank, frozenset(roles), signer.public_key
             )
             say(
@@ -115,10 +115,10 @@ class Walkthrough:
             "[bold]3. A custodian proposes two people wanted on warrant.[/] Names, dates of birth and"
         )
         say("   nominal references are sealed with a per-subject key before they enter any event.")
-        jane = app.propose(
+        jane = app.entries.propose(
             self.custodian, parse_proposal(demo_entry(now, "Jane Example", "NOMINAL-000123"))
         )
-        john = app.propose(
+        john = app.entries.propose(
             self.custodian, parse_proposal(demo_entry(now, "John Sample", "NOMINAL-000456"))
         )
         say(
@@ -126,19 +126,19 @@ class Walkthrough:
         )
         say("[bold]4. SUPT-2002, custodian and authoriser, proposes a third entry[/] and tries to")
         say("   authorise it personally; separation of duties refuses it:")
-        own = app.propose(self.dual, parse_proposal(demo_entry(now, "Jo Bloggs", "NOMINAL-000789")))
+        own = app.entries.propose(self.dual, parse_proposal(demo_entry(now, "Jo Bloggs", "NOMINAL-000789")))
         try:
-            app.authorise(self.dual, own.id, "I proposed it and I approve it myself.")
+            app.entries.authorise(self.dual, own.id, "I proposed it and I approve it myself.")
         except GovernanceError as error:
             report(error)
         self.time.advance(timedelta(hours=2))
         for entry in (jane, john):
-            app.authorise(
+            app.entries.authorise(
                 self.authoriser, entry.id, "Necessary and proportionate for Operation Example."
             )
         say("[bold]5. Superintendent SUPT-2001 authorises both[/]: they are now active.")
         self.time.advance(timedelta(days=30))
-        reviewed = app.review(
+        reviewed = app.entries.review(
             self.reviewer, jane.id, ReviewOutcome.RETAIN, "Still wanted; warrant live.", None, None
         )
         say(f"[bold]6. Thirty days later a reviewer retains {short(jane.id)}[/]; next review due "
@@ -148,7 +148,7 @@ class Walkthrough:
     def deploy(self, jane: UUID, john: UUID) -> UUID:
         app = self.app
         start = clock.now() + timedelta(hours=20)
-        deployment = app.authorise_deployment(
+        deployment = app.deployments.authorise(
             self.authoriser, "Oxford Circus, London", "Transport hub where the people sought are known to travel",
             "Locate persons wanted on warrant, Operation Example", UseCase.HOTSPOT,
             [Category.WANTED_ON_WARRANT], start, start + timedelta(hours=8),
@@ -158,12 +158,12 @@ class Walkthrough:
         )
         self.time.advance(timedelta(hours=12))
         for entry in (jane, john):
-            app.verify_source(
+            app.entries.verify_source(
                 self.custodian, entry, SourceStatus.LIVE, None, "Warrant checked on PNC"
             )
         say("   The custodian checks both warrants are still live, eight hours before go-live.")
         pool = [UUID(e) for e in candidates(app, clock.now() - timedelta(days=2))]
-        compiled = app.compile_deployment(self.custodian, deployment.id, pool)
+        compiled = app.deployments.compile(self.custodian, deployment.id, pool)
         assert compiled.compilation is not None
         manifest, excluded = compiled.compilation["manifest"], compiled.compilation["excluded"]
         counts = f"{len(manifest)} included, {len(excluded)} excluded"
@@ -171,18 +171,24 @@ class Walkthrough:
         for item in excluded:
             say(f"   excluded {short(item['entry_id'])}: {', '.join(item['reasons'])}")
         self.time.advance(timedelta(hours=8))
-        started = app.start_deployment(self.authoriser, deployment.id)
+        started = app.deployments.start(self.authoriser, deployment.id)
         assert started.started_at is not None
         say(f"   The deployment goes live at {format_instant(started.started_at)}.")
         return deployment.id
 
     def learn_late(self, john: UUID, deployment_id: UUID) -> None:
         app = self.app
-        go_live = app.deployment(deployment_id).go_live
+        go_live = app.deployments.get(deployment_id).go_live
         self.time.advance(timedelta(days=7))
-        app.remove(self.custodian, john, RemovalReason.WARRANT_EXECUTED_OR_WITHDRAWN, go_live - timedelta(days=2),
-                   "Arrested by a neighbouring force", "Arrest reported a week late by the neighbouring force",
-                   "CUSTODY-2026-7781")  # fmt: skip
+        app.entries.remove(
+            self.custodian,
+            john,
+            RemovalReason.WARRANT_EXECUTED_OR_WITHDRAWN,
+            go_live - timedelta(days=2),
+            "Arrested by a neighbouring force",
+            "Arrest reported a week late by the neighbouring force",
+            "CUSTODY-2026-7781",
+        )
         say(
             f"[bold]9. A week later[/] the custodian learns that {short(john)}'s warrant was executed two days"
         )

@@ -65,7 +65,7 @@ def authorise(
             problems += error.problems
     if problems:
         raise InvalidInput(problems)
-    done = session.app().authorise_deployment(
+    done = session.app().deployments.authorise(
         session.signer(),
         location,
         location_reason,
@@ -85,9 +85,9 @@ def compile_(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = 
     store = session.app()
     signer = session.signer()
     now = clock.now()
-    window = store.policy_at(now).document.source_freshness
+    window = store.policies.at(now).document.source_freshness
     pool = [UUID(e) for e in candidates(store, now - window - timedelta(days=1))]
-    done = store.compile_deployment(signer, deployment_id(deployment), pool)
+    done = store.deployments.compile(signer, deployment_id(deployment), pool)
     compiled = done.compilation
     assert compiled is not None
     if compiled["size_warning"]:
@@ -113,7 +113,7 @@ def compile_(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = 
 def start(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = False) -> None:
     """Go live (authoriser): refused if the compile is stale or the window has passed."""
     session = session_of(ctx)
-    done = session.app().start_deployment(session.signer(), deployment_id(deployment))
+    done = session.app().deployments.start(session.signer(), deployment_id(deployment))
     assert done.started_at is not None
     emit(
         {"deployment_id": str(done.id), "started_at": format_instant(done.started_at)},
@@ -126,7 +126,7 @@ def start(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = Fal
 def end(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = False) -> None:
     """End the deployment (authoriser)."""
     session = session_of(ctx)
-    done = session.app().end_deployment(session.signer(), deployment_id(deployment))
+    done = session.app().deployments.end(session.signer(), deployment_id(deployment))
     assert done.ended_at is not None
     emit(
         {"deployment_id": str(done.id), "ended_at": format_instant(done.ended_at)},
@@ -138,7 +138,7 @@ def end(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = False
 @app.command("show")
 def show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = False) -> None:
     """Show the deployment record (no personal data)."""
-    record = describe(session_of(ctx).app().deployment(deployment_id(deployment)))
+    record = describe(session_of(ctx).app().deployments.get(deployment_id(deployment)))
     if as_json:
         emit_json(record)
     else:

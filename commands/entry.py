@@ -36,7 +36,7 @@ def propose(
     """Propose an entry (custodian); it is not active until authorised."""
     session = session_of(ctx)
     proposal = parse_proposal(read_input(file, "--file"))
-    entry = session.app().propose(session.signer(), proposal)
+    entry = session.app().entries.propose(session.signer(), proposal)
     emit({"entry_id": str(entry.id), "status": entry.status.value}, as_json, "Proposed an entry.")
 
 
@@ -51,7 +51,7 @@ def authorise(
 ) -> None:
     """Authorise a proposed entry (authoriser, not the proposer, of sufficient rank)."""
     session = session_of(ctx)
-    done = session.app().authorise(session.signer(), entry_id(entry), rationale)
+    done = session.app().entries.authorise(session.signer(), entry_id(entry), rationale)
     emit({"entry_id": str(done.id), "status": done.status.value}, as_json, "Authorised.")
 
 
@@ -69,7 +69,7 @@ def verify_source(
     """Record a check of the source record: warrant still live, or resolved (custodian)."""
     session = session_of(ctx)
     at = parse_optional_instant(checked_at, "checked-at")
-    done = session.app().verify_source(session.signer(), entry_id(entry), status, at, note)
+    done = session.app().entries.verify_source(session.signer(), entry_id(entry), status, at, note)
     result = {
         "entry_id": str(done.id),
         "source_status": status.value,
@@ -105,7 +105,7 @@ def review(
         expiry = None
     if problems:
         raise InvalidInput(problems)
-    done = session.app().review(
+    done = session.app().entries.review(
         session.signer(), entry_id(entry), outcome, rationale, next_review, expiry
     )
     result = {
@@ -136,7 +136,7 @@ def remove(
     """Remove an entry from the watchlist (custodian)."""
     session = session_of(ctx)
     at = parse_optional_instant(effective_at, "effective-at")
-    done = session.app().remove(
+    done = session.app().entries.remove(
         session.signer(), entry_id(entry), reason, at, note, backdate_reason, source_ref
     )
     result = {
@@ -179,7 +179,7 @@ def correct(
         changes["status"] = status.value
     if review_by is not None:
         changes["review_by"] = parse_optional_instant(review_by, "review-by")
-    done = session.app().correct(
+    done = session.app().entries.correct(
         session.signer(), entry_id(entry), event, at, changes, why, source_ref
     )
     emit(after_change(done), as_json, "Correction recorded.")
@@ -195,7 +195,7 @@ def retract(
 ) -> None:
     """Withdraw a recorded fact as never having held."""
     session = session_of(ctx)
-    done = session.app().retract(session.signer(), entry_id(entry), event, why)
+    done = session.app().entries.retract(session.signer(), entry_id(entry), event, why)
     emit(after_change(done), as_json, "Retraction recorded.")
 
 
@@ -211,7 +211,7 @@ def confirm(
 ) -> None:
     """Confirm, as a second officer, a fact recorded more than the policy's limit late."""
     session = session_of(ctx)
-    done = session.app().confirm(session.signer(), entry_id(entry), event, note)
+    done = session.app().entries.confirm(session.signer(), entry_id(entry), event, note)
     emit(after_change(done), as_json, "Confirmed.")
 
 
@@ -234,7 +234,7 @@ def erase(
 ) -> None:
     """Erase a removed or expired entry's personal data by destroying its key (admin)."""
     session = session_of(ctx)
-    record = session.app().erase(session.signer(), entry_id(entry), reason)
+    record = session.app().retention.erase(session.signer(), entry_id(entry), reason)
     assert record.erased_at is not None
     emit(
         {"entry_id": record.entry_id, "erased_at": instant(record.erased_at)},
@@ -256,11 +256,11 @@ def show(
     """Show an entry's governance record; the subject only with --purpose, to allowed roles."""
     session = session_of(ctx)
     app_ = session.app()
-    record = entry_view(app_.entry(entry_id(entry)), clock.now())
+    record = entry_view(app_.entries.get(entry_id(entry)), clock.now())
     subject: object = "withheld"
     if purpose is not None:
-        subject = app_.reveal(session.signer(), entry_id(entry), purpose)
-    elif not app_.has_subject_key(entry_id(entry)):
+        subject = app_.entries.reveal(session.signer(), entry_id(entry), purpose)
+    elif not app_.entries.has_subject_key(entry_id(entry)):
         subject = "erased"
     emit({**record, "subject": subject}, as_json)
 
@@ -276,7 +276,7 @@ def list_entries(
 ) -> None:
     """List entries (never with personal data)."""
     now = clock.now()
-    rows = [entry_view(e, now) for e in session_of(ctx).app().entries()]
+    rows = [entry_view(e, now) for e in session_of(ctx).app().entries.all()]
     if status is not None:
         rows = [row for row in rows if row["status"] == status.value]
     if due_within is not None:
@@ -288,7 +288,7 @@ def list_entries(
 @app.command("history")
 def history(ctx: typer.Context, entry: EntryArg, as_json: JsonFlag = False) -> None:
     """Every event of an entry: who, when (both times), where in the store, signature valid?"""
-    items = session_of(ctx).app().history(entry_id(entry))
+    items = session_of(ctx).app().entries.history(entry_id(entry))
     rows = [history_view(item) for item in items]
     columns = ["version", "type", "recorded_at", "effective_at", "actor", "position", "signature"]
     emit_rows(rows, columns, as_json, f"History of {entry}")

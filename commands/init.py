@@ -45,7 +45,7 @@ def init(
     written: list[Path] = []
     try:
         app = session.app(create=True)
-        app.found(
+        app.officers.found(
             origin, name, rank, Signer(admin, admin_key), keys.public_b64(log_key.public_key())
         )
         keys.write_private_key(key_path, admin_key, passphrase)

@@ -67,10 +67,10 @@ def enrol(
     session = session_of(ctx)
     check_officer_id(officer_id)
     signer = session.signer()
-    if session.app().is_enrolled(officer_id):
+    if session.app().officers.is_enrolled(officer_id):
         raise Conflict(f"officer: {officer_id} is already enrolled")
     key = new_key(ctx, officer_id, public_key)
-    state = session.app().enrol(signer, officer_id, name, rank, frozenset(role), key.public)
+    state = session.app().officers.enrol(signer, officer_id, name, rank, frozenset(role), key.public)
     key.store(session.settings.officer_key_path(officer_id))
     view = officer_view(state)
     emit(
@@ -89,7 +89,7 @@ def revoke(
 ) -> None:
     """Revoke an officer: nothing they sign from now on is valid (admin)."""
     session = session_of(ctx)
-    state = session.app().revoke(session.signer(), officer_id, reason)
+    state = session.app().officers.revoke(session.signer(), officer_id, reason)
     emit(
         {"officer_id": officer_id, "revoked_at": instant(state.revoked_at)},
         as_json,
@@ -107,7 +107,7 @@ def change_rank(
 ) -> None:
     """Record a change of rank (admin)."""
     session = session_of(ctx)
-    state = session.app().change_rank(session.signer(), officer_id, rank, reason)
+    state = session.app().officers.change_rank(session.signer(), officer_id, rank, reason)
     emit(officer_view(state), as_json, f"{officer_id} now holds rank {rank.value}.")
 
 
@@ -121,7 +121,7 @@ def change_roles(
 ) -> None:
     """Replace an officer's roles (admin)."""
     session = session_of(ctx)
-    state = session.app().change_roles(session.signer(), officer_id, frozenset(role), reason)
+    state = session.app().officers.change_roles(session.signer(), officer_id, frozenset(role), reason)
     emit(
         officer_view(state),
         as_json,
@@ -143,7 +143,7 @@ def rotate_key(
     if public_key is None:
         raise InvalidInput("--public-key: give the officer's new public key (see 'officer keygen')")
     key = new_key(ctx, officer_id, public_key)
-    state = session.app().rotate_key(signer, officer_id, key.public, reason)
+    state = session.app().officers.rotate_key(signer, officer_id, key.public, reason)
     emit(officer_view(state), as_json, f"Rotated the key of {officer_id}.")
 
 
@@ -181,7 +181,7 @@ def keygen(
 @app.command("list")
 def list_officers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List every officer with their rank, roles, key and status."""
-    rows = [officer_view(state) for state in session_of(ctx).app().officers()]
+    rows = [officer_view(state) for state in session_of(ctx).app().officers.all()]
     emit_rows(
         rows, ["officer_id", "name", "rank", "roles", "key_id", "status"], as_json, "Officers"
     )

@@ -31,7 +31,7 @@ def publish(
     session = session_of(ctx)
     document = parse_policy(read_input(file, "file"), file.name)
     at = parse_optional_instant(effective_at, "effective-at")
-    version = session.app().publish_policy(session.signer(), document, at)
+    version = session.app().policies.publish(session.signer(), document, at)
     assert version.effective_at is not None
     emit(
         {"version": version.version, "effective_at": format_instant(version.effective_at)},
@@ -48,7 +48,7 @@ def show(
 ) -> None:
     """Show the policy document in force at an instant, with its version."""
     instant = parse_optional_instant(at, "at") or clock.now()
-    in_force = session_of(ctx).app().policy_at(instant)
+    in_force = session_of(ctx).app().policies.at(instant)
     document = {
         "version": in_force.version,
         "effective_at": None

@@ -68,7 +68,7 @@ class Session:
         officer_id = self.acting_officer()
         path = self.key_path(officer_id)
         if not path.exists():
-            if not self.app().is_enrolled(officer_id):
+            if not self.app().officers.is_enrolled(officer_id):
                 raise PermissionDenied(f"officer: {officer_id} is not enrolled in this store")
             raise KeyUnlockFailed(f"key: cannot sign as {officer_id}: no key file at {path}")
         passphrase = passphrase_from("WATCHLIST_PASSPHRASE", f"Passphrase for {officer_id}'s key")

@@ -30,7 +30,7 @@ def run(
     signer = None if dry_run else session.signer()
     with exclusive(app):
         now = clock.now()
-        pending = due(app, now, app.policy_at(now).document)
+        pending = due(app, now, app.policies.at(now).document)
         total = len(pending.expire) + len(pending.erase)
         with Progress(console=messages, transient=True, disable=total < 50 or as_json) as bar:
             task = bar.add_task("sweeping", total=total)
@@ -50,7 +50,7 @@ def place(
 ) -> None:
     """Place a legal hold: the entry's personal data is never erased while it stands."""
     session = session_of(ctx)
-    record = session.app().place_hold(session.signer(), entry_id(entry), case_ref, reason)
+    record = session.app().retention.place_hold(session.signer(), entry_id(entry), case_ref, reason)
     emit(
         {"entry_id": record.entry_id, "held": record.held, "cases": sorted(record.holds)},
         as_json,
@@ -68,7 +68,7 @@ def release(
 ) -> None:
     """Release a legal hold."""
     session = session_of(ctx)
-    record = session.app().release_hold(session.signer(), entry_id(entry), case_ref, reason)
+    record = session.app().retention.release_hold(session.signer(), entry_id(entry), case_ref, reason)
     emit(
         {"entry_id": record.entry_id, "held": record.held, "cases": sorted(record.holds)},
         as_json,

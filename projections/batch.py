@@ -11,11 +11,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.application import WatchlistApp
 from governance.domain.facts import Fact
 from governance.errors import Failure, IntegrityFailure
 from governance.integrity.envelope import GENESIS_PREV
 from governance.integrity.verifier import SignatureJob
-from governance.services.store import StoreCore
 from governance.services.store_audit import failing_jobs
 from governance.times import from_micros
 from projections.deployments import Judging, Plan, write_plans
@@ -30,7 +30,7 @@ CHUNK = 500
 class Batch:
     """What one projection transaction has read and will write, so each row is touched once."""
 
-    app: StoreCore
+    app: WatchlistApp
     tx: Tx
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     facts: dict[str, list[Fact]] = field(default_factory=dict)
@@ -140,12 +140,12 @@ class Batch:
         write_plans(self.tx, self.plans, self.due)  # last: it judges from the rows just written
 
 
-def encode(app: StoreCore, data: dict[str, Any]) -> str:
+def encode(app: WatchlistApp, data: dict[str, Any]) -> str:
     """A fact's data as JSON, keeping date-times (the library's transcoder tags them)."""
     return bytes(app.mapper.transcoder.encode(data)).decode("utf-8")
 
 
-def decode(app: StoreCore, text: str) -> dict[str, Any]:
+def decode(app: WatchlistApp, text: str) -> dict[str, Any]:
     """Inverse of ``encode``."""
     decoded: dict[str, Any] = app.mapper.transcoder.decode(text.encode("utf-8"))
     return decoded

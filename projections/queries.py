@@ -9,21 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from governance.application import WatchlistApp
 from governance.errors import NotFound
-from governance.services.store import StoreCore
 from governance.times import to_micros
 from projections.judging import Basis, View, basis, views
 from projections.runner import catch_up, projection_store
 
 
-def current_position(app: StoreCore) -> int:
+def current_position(app: WatchlistApp) -> int:
     """Catch up and return the last projected position (the store as known now)."""
     catch_up(app)
     return projection_store(app).position()
 
 
 def inclusion(
-    app: StoreCore, entry_id: UUID, at: datetime, known_at: int | None
+    app: WatchlistApp, entry_id: UUID, at: datetime, known_at: int | None
 ) -> tuple[Basis, View]:
     """``watchlist inclusion``: the entry at ``at`` as known at ``known_at`` (default: now).
 
@@ -40,7 +40,7 @@ def inclusion(
     return on, view
 
 
-def candidates(app: StoreCore, left_since: datetime) -> list[str]:
+def candidates(app: WatchlistApp, left_since: datetime) -> list[str]:
     """Entries a deployment's gate should judge: on the list now, or off it only since ``left_since``."""
     catch_up(app)
     with projection_store(app).reading() as tx:
@@ -52,7 +52,7 @@ def candidates(app: StoreCore, left_since: datetime) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def position_at(app: StoreCore, at: datetime) -> int:
+def position_at(app: WatchlistApp, at: datetime) -> int:
     """The last store position recorded at or before ``at`` (what the system knew then)."""
     catch_up(app)
     with projection_store(app).reading() as tx:

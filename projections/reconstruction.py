@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from governance.application import WatchlistApp
 from governance.errors import RuleViolation
-from governance.services.deployments import DeploymentCommands, describe
+from governance.services.deployments import describe
 from governance.times import format_instant, format_micros
 from projections.deployments import (
     CONSISTENT,
@@ -60,7 +61,7 @@ class Reconstruction:
         }
 
 
-def reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction:
+def reconstruct(app: WatchlistApp, deployment_id: UUID) -> Reconstruction:
     """Judge every entry the deployment's gate considered, as known then and now."""
     with cycle_collection_paused():
         return _reconstruct(app, deployment_id)
@@ -84,8 +85,8 @@ def cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _reconstruct(app: DeploymentCommands, deployment_id: UUID) -> Reconstruction:
-    deployment = app.deployment(deployment_id)
+def _reconstruct(app: WatchlistApp, deployment_id: UUID) -> Reconstruction:
+    deployment = app.deployments.get(deployment_id)
     if deployment.compilation is None:
         raise RuleViolation(
             "deployment: it was never compiled, so there is no watchlist to reconstruct"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from governance.application import WatchlistApp
 from governance.domain.policy import PolicyDocument
-from governance.services.store import StoreCore
 from governance.times import to_micros
 from projections.runner import catch_up, projection_store
 
@@ -22,7 +22,7 @@ class Due:
     held: list[str] = field(default_factory=list)
 
 
-def due(app: StoreCore, now: datetime, policy: PolicyDocument) -> Due:
+def due(app: WatchlistApp, now: datetime, policy: PolicyDocument) -> Due:
     """Entries to expire, overdue for review, expiring soon, and whose personal data is due to go."""
     catch_up(app)
     at = to_micros(now)

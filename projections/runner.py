@@ -20,11 +20,11 @@ from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
+from governance.application import WatchlistApp
 from governance.domain.facts import EntryState, Fact
 from governance.errors import Failure, IntegrityFailure
 from governance.integrity.envelope import Envelope, state_hash
 from governance.integrity.verifier import BAD_SIGNATURE
-from governance.services.store import StoreCore
 from governance.storage.recorders import Record
 from governance.times import to_micros
 from projections.batch import Batch, encode
@@ -51,10 +51,10 @@ _HEADER = (
     "originator_topic",
     "subject",
 )
-_STORES: WeakKeyDictionary[StoreCore, ProjectionStore] = WeakKeyDictionary()
+_STORES: WeakKeyDictionary[WatchlistApp, ProjectionStore] = WeakKeyDictionary()
 
 
-def projection_store(app: StoreCore) -> ProjectionStore:
+def projection_store(app: WatchlistApp) -> ProjectionStore:
     """The projection's recorder on the application's own database (created on first use)."""
     store = _STORES.get(app)
     if store is None:
@@ -69,7 +69,7 @@ def projection_store(app: StoreCore) -> ProjectionStore:
     return store
 
 
-def catch_up(app: StoreCore, limit: int | None = None) -> int:
+def catch_up(app: WatchlistApp, limit: int | None = None) -> int:
     """Project every event not yet projected (at most ``limit``); return how many were projected.
 
     A long backlog has its signatures checked on every core; nothing is committed until they hold.
@@ -84,7 +84,7 @@ def catch_up(app: StoreCore, limit: int | None = None) -> int:
 
 
 def _catch_up(
-    app: StoreCore, store: ProjectionStore, limit: int | None, pool: ProcessPoolExecutor | None
+    app: WatchlistApp, store: ProjectionStore, limit: int | None, pool: ProcessPoolExecutor | None
 ) -> int:
     done = 0
     while limit is None or done < limit:
@@ -107,7 +107,7 @@ def _catch_up(
     return done
 
 
-def rebuild(app: StoreCore) -> int:
+def rebuild(app: WatchlistApp) -> int:
     """Empty the projection and project every event again; return how many were projected."""
     projection_store(app).reset()
     return catch_up(app)

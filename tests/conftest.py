@@ -83,19 +83,19 @@ class World:
 
     def proposed(self, **changes: Any) -> Any:
         """Propose an entry (as the custodian) and return it."""
-        return self.app.propose(self.custodian, proposal(**changes))
+        return self.app.entries.propose(self.custodian, proposal(**changes))
 
     def active(self, **changes: Any) -> Any:
         """Propose and authorise an entry."""
         entry = self.proposed(**changes)
-        return self.app.authorise(self.authoriser, entry.id, "Necessary and proportionate.")
+        return self.app.entries.authorise(self.authoriser, entry.id, "Necessary and proportionate.")
 
 
 def found_world(settings: StoreSettings) -> World:
     """Found a store on ``settings`` and enrol the standard officers."""
     app = WatchlistApp(settings)
     admin = Signer("ADMIN-01", keys.generate())
-    app.found(
+    app.officers.found(
         "test.example/watchlist",
         "Alex Admin",
         Rank.INSPECTOR,
@@ -111,7 +111,7 @@ def found_world(settings: StoreSettings) -> World:
         ("LEGAL-5001", Rank.CONSTABLE, {Role.LEGAL}),
     ):
         signer = Signer(officer_id, keys.generate())
-        app.enrol(
+        app.officers.enrol(
             admin, officer_id, f"Officer {officer_id}", rank, frozenset(roles), signer.public_key
         )
         signers[officer_id] = signer

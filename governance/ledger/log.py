@@ -14,10 +14,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from governance.application import WatchlistApp
 from governance.errors import InvalidInput, NotFound, ProofError
 from governance.integrity import keys
 from governance.ledger import merkle, notes
-from governance.services.store import StoreCore
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ConsistencyProof:
 class Ledger:
     """The Merkle log of one store."""
 
-    def __init__(self, app: StoreCore) -> None:
+    def __init__(self, app: WatchlistApp) -> None:
         self.app = app
         self.recorder = app.store_recorder
 

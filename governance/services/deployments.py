@@ -25,7 +25,9 @@ from governance.domain.permissions import Action
 from governance.domain.vocabulary import Category
 from governance.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from governance.integrity.signing import Signer
-from governance.services.entries import EntryCommands
+from governance.services.entries import EntryService
+from governance.services.policies import PolicyService
+from governance.services.ports import Store
 from governance.services.retry import retried
 from governance.times import format_instant
 
@@ -43,11 +45,16 @@ class Judgement:
     evidence: list[dict[str, Any]]
 
 
-class DeploymentCommands(EntryCommands):
-    """Deployment commands and point-in-time judgements."""
+class DeploymentService:
+    """Authorising, compiling, starting and ending deployments; point-in-time judgements."""
+
+    def __init__(self, store: Store, entries: EntryService, policies: PolicyService) -> None:
+        self.store = store
+        self.entries = entries
+        self.policies = policies
 
     @retried
-    def authorise_deployment(
+    def authorise(
         self,
         signer: Signer,
         location: str,
@@ -59,9 +66,9 @@ class DeploymentCommands(EntryCommands):
         end: datetime,
     ) -> Deployment:
         """Authorise a deployment (authoriser of sufficient rank)."""
-        officer = self.authenticate(signer, Action.AUTHORISE_DEPLOYMENT)
+        officer = self.store.authenticate(signer, Action.AUTHORISE_DEPLOYMENT)
         now = clock.now()
-        policy = self.command_policy(now)
+        policy = self.policies.command_policy(now)
         if not officer.rank.at_least(policy.min_authoriser_rank):
             raise PermissionDenied(
                 f"authoriser_rank_too_low: rank {officer.rank} is below {policy.min_authoriser_rank}"
@@ -87,19 +94,19 @@ class DeploymentCommands(EntryCommands):
             planned_end=end,
             rank=officer.rank.value,
         )
-        self.record(deployment, signer=signer)
+        self.store.record(deployment, signer=signer)
         return deployment
 
     @retried
-    def compile_deployment(
+    def compile(
         self, signer: Signer, deployment_id: UUID, candidates: Iterable[UUID]
     ) -> Deployment:
         """Run the gate over ``candidates`` at the planned start, as known now, and record it."""
-        self.authenticate(signer, Action.COMPILE_DEPLOYMENT)
-        deployment = self.deployment(deployment_id)
-        basis, now = self.position(), clock.now()
+        self.store.authenticate(signer, Action.COMPILE_DEPLOYMENT)
+        deployment = self.get(deployment_id)
+        basis, now = self.store.position(), clock.now()
         judged_at = deployment.planned_start
-        in_force = self.policy_at(judged_at, basis)
+        in_force = self.policies.at(judged_at, basis)
         included, excluded = [], []
         for entry_id in sorted(set(candidates), key=str):
             judgement = self.judge(entry_id, judged_at, basis, deployment.categories)
@@ -119,18 +126,18 @@ class DeploymentCommands(EntryCommands):
             "size_warning": len(included) > in_force.document.watchlist_size_warning,
         }
         deployment.compile(signer.officer_id, now, compilation)
-        self.record(deployment, signer=signer)
+        self.store.record(deployment, signer=signer)
         return deployment
 
     @retried
-    def start_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
+    def start(self, signer: Signer, deployment_id: UUID) -> Deployment:
         """Go live."""
-        self.authenticate(signer, Action.RUN_DEPLOYMENT)
-        deployment = self.deployment(deployment_id)
+        self.store.authenticate(signer, Action.RUN_DEPLOYMENT)
+        deployment = self.get(deployment_id)
         now = clock.now()
         self.check_still_justified(deployment, now)
-        deployment.start(signer.officer_id, now, self.command_policy(now))
-        self.record(deployment, signer=signer)
+        deployment.start(signer.officer_id, now, self.policies.command_policy(now))
+        self.store.record(deployment, signer=signer)
         return deployment
 
     def check_still_justified(self, deployment: Deployment, now: datetime) -> None:
@@ -142,7 +149,7 @@ class DeploymentCommands(EntryCommands):
         """
         if deployment.compilation is None:
             return
-        position = self.position()
+        position = self.store.position()
         stale = []
         for item in deployment.compilation["manifest"]:
             judgement = self.judge(UUID(item["entry_id"]), now, position, deployment.categories)
@@ -155,17 +162,17 @@ class DeploymentCommands(EntryCommands):
             )
 
     @retried
-    def end_deployment(self, signer: Signer, deployment_id: UUID) -> Deployment:
+    def end(self, signer: Signer, deployment_id: UUID) -> Deployment:
         """Stop."""
-        self.authenticate(signer, Action.RUN_DEPLOYMENT)
-        deployment = self.deployment(deployment_id)
+        self.store.authenticate(signer, Action.RUN_DEPLOYMENT)
+        deployment = self.get(deployment_id)
         deployment.end(signer.officer_id, clock.now())
-        self.record(deployment, signer=signer)
+        self.store.record(deployment, signer=signer)
         return deployment
 
-    def deployment(self, deployment_id: UUID) -> Deployment:
+    def get(self, deployment_id: UUID) -> Deployment:
         """A verified deployment record, or NotFound."""
-        deployment: Deployment = self.load(deployment_id, Deployment, "deployment")
+        deployment: Deployment = self.store.load(deployment_id, Deployment, "deployment")
         return deployment
 
     def judge(
@@ -176,7 +183,7 @@ class DeploymentCommands(EntryCommands):
         permitted: Iterable[Category] | None = None,
     ) -> Judgement:
         """Was the entry current and justified at ``at``, as known at position ``known_at``?"""
-        checked = self.signed_events.read_verified(entry_id)
+        checked = self.store.signed_events.read_verified(entry_id)
         if not checked:
             raise NotFound(f"entry: {entry_id} not found")
         known = [c for c in checked if c.record.position <= known_at and c.envelope is not None]
@@ -186,7 +193,7 @@ class DeploymentCommands(EntryCommands):
             places: dict[int, tuple[int, str, str]] = {}
         else:
             entry: Entry | None = project_aggregate(
-                None, [self.verifier.to_event(c.envelope) for c in known if c.envelope]
+                None, [self.store.verifier.to_event(c.envelope) for c in known if c.envelope]
             )
             assert entry is not None
             state = fold(resolve(entry.facts), at)
@@ -200,10 +207,10 @@ class DeploymentCommands(EntryCommands):
                 for c in known
                 if c.envelope
             }
-        in_force = self.policy_at(at, known_at)
+        in_force = self.policies.at(at, known_at)
         revoked = False
         if state.authorised_by is not None:
-            standing = self.verifier.officer_at(state.authorised_by, known_at + 1)
+            standing = self.store.verifier.officer_at(state.authorised_by, known_at + 1)
             revoked = bool(
                 standing and standing.revoked and standing.revoked_at and standing.revoked_at <= at
             )

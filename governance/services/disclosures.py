@@ -12,8 +12,8 @@ from governance.domain.permissions import Action
 from governance.domain.rules import check_text
 from governance.errors import InvalidInput
 from governance.integrity.signing import Signer
+from governance.services.ports import Store
 from governance.services.retry import retried
-from governance.services.store import StoreCore
 from governance.times import format_instant
 
 TOPICS = ["watchlist:Consultation.Recorded", "watchlist:Disclosure.Recorded"]
@@ -33,15 +33,18 @@ class Access:
     scope: str | None
 
 
-class AccessLog(StoreCore):
+class DisclosureService:
     """Disclosure records and the access log."""
 
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
     @retried
-    def record_disclosure(
+    def record(
         self, signer: Signer, purpose: str, recipient: str, scope: str
     ) -> Disclosure:
         """Log an export of the record (legal), before the bundle is handed over."""
-        self.authenticate(signer, Action.EXPORT_RECORD)
+        self.store.authenticate(signer, Action.EXPORT_RECORD)
         check_text("purpose", purpose)
         if not recipient.strip():
             raise InvalidInput("recipient: name who receives the export")
@@ -52,14 +55,14 @@ class AccessLog(StoreCore):
             recipient=recipient.strip(),
             scope=scope,
         )
-        self.record(disclosure, signer=signer)
+        self.store.record(disclosure, signer=signer)
         return disclosure
 
     def accesses(self, entry_id: str | None = None, officer_id: str | None = None) -> list[Access]:
         """Every consultation and disclosure, verified, oldest first, optionally filtered."""
         found = []
-        for note in self.notifications(TOPICS):
-            (checked,) = self.signed_events.read_verified(note.originator_id, lte=1)  # type: ignore[arg-type]
+        for note in self.store.notifications(TOPICS):
+            (checked,) = self.store.signed_events.read_verified(note.originator_id, lte=1)  # type: ignore[arg-type]
             assert checked.envelope is not None
             payload: dict[str, Any] = checked.envelope.payload
             access = Access(
@@ -83,5 +86,5 @@ class AccessLog(StoreCore):
         """A consultation of this entry, or a disclosure made after the entry was proposed."""
         if access.kind != "disclosure":
             return access.entry_id == entry_id
-        first = self.store_recorder.select_records(UUID(entry_id), lte=1)
+        first = self.store.store_recorder.select_records(UUID(entry_id), lte=1)
         return bool(first) and first[0].position < access.position

@@ -23,7 +23,8 @@ from governance.ids import uuid7
 from governance.integrity.sealing import MasterKey, seal, unseal
 from governance.integrity.signing import Signer
 from governance.integrity.verifier import Checked
-from governance.services.policies import PolicyCommands
+from governance.services.policies import PolicyService
+from governance.services.ports import Store
 from governance.services.retry import retried
 from governance.times import age_in_years
 
@@ -38,25 +39,28 @@ class HistoryItem:
     event: Any | None
 
 
-class EntryCommands(PolicyCommands):
-    """Commands on watchlist entries."""
+class EntryService:
+    """Proposing, authorising, checking, reviewing, correcting and removing watchlist entries."""
 
-    _master: MasterKey | None = None
+    def __init__(self, store: Store, policies: PolicyService) -> None:
+        self.store = store
+        self.policies = policies
+        self._master: MasterKey | None = None
 
     @property
     def master_key(self) -> MasterKey:
         """The store's key-wrapping key, read from the home directory when first needed."""
         if self._master is None:
-            self._master = MasterKey.load(self.settings.master_key_path)
+            self._master = MasterKey.load(self.store.settings.master_key_path)
         return self._master
 
     @retried
     def propose(self, signer: Signer, proposal: EntryProposal) -> Entry:
         """Record a proposed entry with its subject sealed; it is inactive until authorised."""
-        self.authenticate(signer, Action.PROPOSE_ENTRY)
+        self.store.authenticate(signer, Action.PROPOSE_ENTRY)
         now = clock.now()
-        minor = check_proposal(proposal, now, self.command_policy(now))
-        entry_id = self.new_entry_id()
+        minor = check_proposal(proposal, now, self.policies.command_policy(now))
+        entry_id = self.new_id()
         sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
         entry = Entry(
             id=entry_id,
@@ -75,17 +79,17 @@ class EntryCommands(PolicyCommands):
             review_by=proposal.review_by.astimezone(now.tzinfo),
             expires_at=proposal.expires_at.astimezone(now.tzinfo),
         )
-        self.record(entry, signer=signer, subject_keys=[(sealed.key_ref, sealed.wrapped_key)])
+        self.store.record(entry, signer=signer, subject_keys=[(sealed.key_ref, sealed.wrapped_key)])
         return entry
 
     @retried
     def authorise(self, signer: Signer, entry_id: UUID, rationale: str) -> Entry:
         """Authorise a proposed entry (a different officer, of sufficient rank)."""
-        officer = self.authenticate(signer, Action.AUTHORISE_ENTRY)
-        entry = self.entry(entry_id)
+        officer = self.store.authenticate(signer, Action.AUTHORISE_ENTRY)
+        entry = self.get(entry_id)
         now = clock.now()
-        entry.authorise(officer, rationale, now, self.command_policy(now))
-        self.record(entry, signer=signer)
+        entry.authorise(officer, rationale, now, self.policies.command_policy(now))
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
@@ -98,18 +102,18 @@ class EntryCommands(PolicyCommands):
         note: str | None,
     ) -> Entry:
         """Record the status of the entry's source record as checked at ``checked_at``."""
-        self.authenticate(signer, Action.VERIFY_SOURCE)
+        self.store.authenticate(signer, Action.VERIFY_SOURCE)
         now = clock.now()
         at = checked_at or now
-        policy = self.command_policy(now)
+        policy = self.policies.command_policy(now)
         if check_effective_at("checked-at", at, now, note, None, policy, "--note", None):
             raise RuleViolation(
                 f"checked-at: a source check recorded more than {policy.second_officer_backdating_days} "
                 "days late says nothing about the source today; check it again"
             )
-        entry = self.entry(entry_id)
+        entry = self.get(entry_id)
         entry.verify_source(signer.officer_id, status, at, note)
-        self.record(entry, signer=signer)
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
@@ -123,8 +127,8 @@ class EntryCommands(PolicyCommands):
         expires_at: datetime | None,
     ) -> Entry:
         """Record a periodic review: retain with a next review date, or remove."""
-        self.authenticate(signer, Action.REVIEW_ENTRY)
-        entry = self.entry(entry_id)
+        self.store.authenticate(signer, Action.REVIEW_ENTRY)
+        entry = self.get(entry_id)
         now = clock.now()
         entry.review(
             signer.officer_id,
@@ -133,9 +137,9 @@ class EntryCommands(PolicyCommands):
             review_by,
             expires_at,
             now,
-            self.command_policy(now),
+            self.policies.command_policy(now),
         )
-        self.record(entry, signer=signer)
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
@@ -150,13 +154,13 @@ class EntryCommands(PolicyCommands):
         source_ref: str | None = None,
     ) -> Entry:
         """Take an entry off the watchlist, possibly with effect from an earlier time."""
-        self.authenticate(signer, Action.REMOVE_ENTRY)
+        self.store.authenticate(signer, Action.REMOVE_ENTRY)
         now = clock.now()
         at = effective_at or now
         late = check_effective_at(
-            "effective-at", at, now, backdate_reason, source_ref, self.command_policy(now)
+            "effective-at", at, now, backdate_reason, source_ref, self.policies.command_policy(now)
         )
-        entry = self.entry(entry_id)
+        entry = self.get(entry_id)
         entry.remove(
             signer.officer_id,
             reason,
@@ -166,7 +170,7 @@ class EntryCommands(PolicyCommands):
             source_ref,
             needs_confirmation=late,
         )
-        self.record(entry, signer=signer)
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
@@ -181,9 +185,9 @@ class EntryCommands(PolicyCommands):
         source_ref: str | None = None,
     ) -> Entry:
         """Supersede a recorded fact with a corrected one; nothing is edited."""
-        self.authenticate(signer, Action.CORRECT_ENTRY)
+        self.store.authenticate(signer, Action.CORRECT_ENTRY)
         now = clock.now()
-        entry = self.entry(entry_id)
+        entry = self.get(entry_id)
         if effective_at is not None:
             late = check_effective_at(
                 "effective-at",
@@ -191,7 +195,7 @@ class EntryCommands(PolicyCommands):
                 now,
                 reason,
                 source_ref,
-                self.command_policy(now),
+                self.policies.command_policy(now),
                 "--why",
             )
             if late:
@@ -199,33 +203,33 @@ class EntryCommands(PolicyCommands):
                     "effective-at: corrections that far back need a new late record confirmed by a second officer"
                 )
         entry.correct(signer.officer_id, version, effective_at, changes, reason)
-        self.record(entry, signer=signer)
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
     def retract(self, signer: Signer, entry_id: UUID, version: int, reason: str) -> Entry:
         """Withdraw a recorded fact as never having held."""
-        self.authenticate(signer, Action.CORRECT_ENTRY)
-        entry = self.entry(entry_id)
+        self.store.authenticate(signer, Action.CORRECT_ENTRY)
+        entry = self.get(entry_id)
         entry.retract(signer.officer_id, version, reason, clock.now())
-        self.record(entry, signer=signer)
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
     def confirm(self, signer: Signer, entry_id: UUID, version: int, note: str) -> Entry:
         """A second officer confirms a fact recorded very late."""
-        self.authenticate(signer, Action.CONFIRM_LATE_FACT)
-        entry = self.entry(entry_id)
+        self.store.authenticate(signer, Action.CONFIRM_LATE_FACT)
+        entry = self.get(entry_id)
         entry.confirm(signer.officer_id, version, note, clock.now())
-        self.record(entry, signer=signer)
+        self.store.record(entry, signer=signer)
         return entry
 
     @retried
     def reveal(self, signer: Signer, entry_id: UUID, purpose: str) -> dict[str, Any] | str:
         """The subject's personal data, for a stated purpose; the consultation is recorded."""
-        self.authenticate(signer, Action.CONSULT_SUBJECT)
+        self.store.authenticate(signer, Action.CONSULT_SUBJECT)
         check_text("purpose", purpose)
-        entry = self.entry(entry_id)
+        entry = self.get(entry_id)
         wrapped = self.subject_key(entry)
         if wrapped is None:
             return ERASED
@@ -237,12 +241,12 @@ class EntryCommands(PolicyCommands):
             purpose=purpose.strip(),
             kind="consultation",
         )
-        self.record(consultation, signer=signer)
+        self.store.record(consultation, signer=signer)
         return subject
 
     def has_subject_key(self, entry_id: UUID) -> bool:
         """False once the entry's personal data has been erased (its data key destroyed)."""
-        return self.subject_key(self.entry(entry_id)) is not None
+        return self.subject_key(self.get(entry_id)) is not None
 
     def subject_key(self, entry: Entry) -> str | None:
         """The entry's wrapped data key; None after a recorded erasure.
@@ -250,7 +254,7 @@ class EntryCommands(PolicyCommands):
         A key missing without a signed erasure record means someone deleted it behind the store's
         back, which is an integrity failure, not an erasure.
         """
-        wrapped = self.store_recorder.subject_key(str(entry.subject["key_ref"]))
+        wrapped = self.store.store_recorder.subject_key(str(entry.subject["key_ref"]))
         if wrapped is None and not self.erasure_recorded(entry.id):
             raise IntegrityFailure(
                 f"entry {entry.id}: its data key is missing but no erasure was recorded"
@@ -260,35 +264,35 @@ class EntryCommands(PolicyCommands):
     def erasure_recorded(self, entry_id: UUID) -> bool:
         """True if a verified ``Erased`` event exists for the entry."""
         stream = retention_stream(entry_id)
-        if not self.exists(stream):
+        if not self.store.exists(stream):
             return False
-        record: Retention = self.load(stream, Retention, "retention record")
+        record: Retention = self.store.load(stream, Retention, "retention record")
         return record.erased_at is not None
 
-    def new_entry_id(self) -> UUID:
+    def new_id(self) -> UUID:
         """A fresh entry id, in creation order (the subject is sealed to it before the entry exists)."""
         return uuid7()
 
-    def entry(self, entry_id: UUID) -> Entry:
+    def get(self, entry_id: UUID) -> Entry:
         """A verified entry, or NotFound."""
-        entry: Entry = self.load(entry_id, Entry, "entry")
+        entry: Entry = self.store.load(entry_id, Entry, "entry")
         return entry
 
     def history(self, entry_id: UUID) -> list[HistoryItem]:
         """Every event of an entry with its verification result (never raises on a bad event)."""
-        checked = self.signed_events.check(entry_id)
+        checked = self.store.signed_events.check(entry_id)
         if not checked:
             raise NotFound(f"entry: {entry_id} not found")
         return [
-            HistoryItem(c, self.verifier.to_event(c.envelope) if c.envelope else None)
+            HistoryItem(c, self.store.verifier.to_event(c.envelope) if c.envelope else None)
             for c in checked
         ]
 
-    def entries(self) -> list[Entry]:
+    def all(self) -> list[Entry]:
         """Every entry, verified, in the order they were proposed."""
         return [
-            self.entry(UUID(str(n.originator_id)))
-            for n in self.notifications(["watchlist:Entry.Proposed"])
+            self.get(UUID(str(n.originator_id)))
+            for n in self.store.notifications(["watchlist:Entry.Proposed"])
         ]
 
 

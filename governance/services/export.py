@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from governance import clock
+from governance.application import WatchlistApp
 from governance.errors import Conflict, InvalidInput
 from governance.integrity import keys
 from governance.ledger import merkle, notes
 from governance.ledger.log import Ledger, open_checkpoint
-from governance.services.officers import OfficerCommands
 from governance.times import format_instant
 
 FORMAT = "watchlist-bundle/1"
@@ -29,7 +29,7 @@ PAGE = 1000
 
 
 def export_bundle(
-    app: OfficerCommands,
+    app: WatchlistApp,
     directory: Path,
     checkpoints: Sequence[str],
     witness_keys: Sequence[str],
@@ -91,7 +91,7 @@ def export_bundle(
     return manifest
 
 
-def last_position(app: OfficerCommands, size: int) -> int:
+def last_position(app: WatchlistApp, size: int) -> int:
     """The store position of the ``size``-th leaf (0 for an empty log)."""
     if size == 0:
         return 0
@@ -99,7 +99,7 @@ def last_position(app: OfficerCommands, size: int) -> int:
     return rows[0][1]
 
 
-def registry_at(app: OfficerCommands, position: int) -> list[dict[str, Any]]:
+def registry_at(app: WatchlistApp, position: int) -> list[dict[str, Any]]:
     """Every officer's standing after the events up to ``position``, as the bundle's events say."""
     registry = []
     for note in app.notifications(["watchlist:Officer.Enrolled"]):
@@ -120,7 +120,7 @@ def registry_at(app: OfficerCommands, position: int) -> list[dict[str, Any]]:
     return registry
 
 
-def event_lines(app: OfficerCommands, size: int) -> Iterator[dict[str, Any]]:
+def event_lines(app: WatchlistApp, size: int) -> Iterator[dict[str, Any]]:
     """Every event as stored, in store order, up to the log's ``size`` leaves."""
     start, seen = 1, 0
     while seen < size:
@@ -139,7 +139,7 @@ def event_lines(app: OfficerCommands, size: int) -> Iterator[dict[str, Any]]:
         start = page[-1].id + 1
 
 
-def leaf_lines(app: OfficerCommands, size: int) -> Iterator[dict[str, Any]]:
+def leaf_lines(app: WatchlistApp, size: int) -> Iterator[dict[str, Any]]:
     """The stored Merkle leaves, in leaf order."""
     reader = app.store_recorder.tree_nodes()
     start = 0

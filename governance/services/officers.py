@@ -13,14 +13,17 @@ from governance.domain.vocabulary import Rank, Role
 from governance.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from governance.integrity import keys
 from governance.integrity.signing import Signer
+from governance.services.ports import Store
 from governance.services.retry import retried
-from governance.services.store import StoreCore
 
 ORIGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_/:]{0,199}$")
 
 
-class OfficerCommands(StoreCore):
-    """Commands on the store's founding record and its officers."""
+class OfficerService:
+    """The store's founding record and its officers."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def found(
         self, origin: str, admin_name: str, admin_rank: Rank, signer: Signer, log_public_key: str
@@ -34,8 +37,8 @@ class OfficerCommands(StoreCore):
         check_officer_id(signer.officer_id, "admin")
         if not admin_name.strip():
             raise InvalidInput("name: the administrator's name is required")
-        if self.exists(ORIGIN_STREAM):
-            raise Conflict(f"store: {self.settings.describe()} already holds a watchlist store")
+        if self.store.exists(ORIGIN_STREAM):
+            raise Conflict(f"store: {self.store.settings.describe()} already holds a watchlist store")
         now = clock.now()
         founding = Origin(
             actor=signer.officer_id,
@@ -55,7 +58,7 @@ class OfficerCommands(StoreCore):
             public_key=signer.public_key,
             key_id=signer.key_id,
         )
-        self.record(founding, admin, signer=signer, origin=origin)
+        self.store.record(founding, admin, signer=signer, origin=origin)
 
     @retried
     def enrol(
@@ -68,7 +71,7 @@ class OfficerCommands(StoreCore):
         public_key: str,
     ) -> OfficerState:
         """Enrol an officer with their public key (admin only)."""
-        self.authenticate(signer, Action.ENROL_OFFICER)
+        self.store.authenticate(signer, Action.ENROL_OFFICER)
         check_officer_id(officer_id)
         problems = []
         if not name.strip():
@@ -89,13 +92,13 @@ class OfficerCommands(StoreCore):
             public_key=public_key,
             key_id=keys.key_id(public_key),
         )
-        self.record(officer, signer=signer)
+        self.store.record(officer, signer=signer)
         return OfficerState.of(officer)
 
     @retried
     def revoke(self, signer: Signer, officer_id: str, reason: str) -> OfficerState:
         """Revoke an officer; their key signs nothing valid from now on."""
-        self.authenticate(signer, Action.REVOKE_OFFICER)
+        self.store.authenticate(signer, Action.REVOKE_OFFICER)
         officer = self._officer(officer_id)
         if (
             Role.ADMIN in officer.roles
@@ -109,7 +112,7 @@ class OfficerCommands(StoreCore):
     @retried
     def change_rank(self, signer: Signer, officer_id: str, rank: Rank, reason: str) -> OfficerState:
         """Record a change of rank."""
-        self.authenticate(signer, Action.CHANGE_RANK)
+        self.store.authenticate(signer, Action.CHANGE_RANK)
         officer = self._officer(officer_id)
         officer.change_rank(signer.officer_id, rank, reason, clock.now())
         return self._saved(officer, signer)
@@ -119,7 +122,7 @@ class OfficerCommands(StoreCore):
         self, signer: Signer, officer_id: str, roles: frozenset[Role], reason: str
     ) -> OfficerState:
         """Replace an officer's roles."""
-        self.authenticate(signer, Action.CHANGE_ROLES)
+        self.store.authenticate(signer, Action.CHANGE_ROLES)
         officer = self._officer(officer_id)
         if (
             Role.ADMIN in officer.roles
@@ -135,38 +138,38 @@ class OfficerCommands(StoreCore):
         self, signer: Signer, officer_id: str, public_key: str, reason: str
     ) -> OfficerState:
         """Register a new public key for an officer."""
-        self.authenticate(signer, Action.ROTATE_KEY)
+        self.store.authenticate(signer, Action.ROTATE_KEY)
         officer = self._officer(officer_id)
         officer.rotate_key(
             signer.officer_id, public_key, keys.key_id(public_key), reason, clock.now()
         )
         return self._saved(officer, signer)
 
-    def officers(self) -> list[OfficerState]:
+    def all(self) -> list[OfficerState]:
         """Every officer ever enrolled, with current standing, in enrolment order."""
         ids = [
-            str(self.codec.decode(n.state).payload["officer_id"])
-            for n in self.notifications(["watchlist:Officer.Enrolled"])
+            str(self.store.codec.decode(n.state).payload["officer_id"])
+            for n in self.store.notifications(["watchlist:Officer.Enrolled"])
         ]
-        return [self.officer(officer_id) for officer_id in ids]
+        return [self.store.officer(officer_id) for officer_id in ids]
 
     def is_enrolled(self, officer_id: str) -> bool:
         """True if the officer id has ever been enrolled."""
-        return self.exists(officer_stream(officer_id))
+        return self.store.exists(officer_stream(officer_id))
 
     def _officer(self, officer_id: str) -> Officer:
         if not self.is_enrolled(officer_id):
             raise NotFound(f"officer: {officer_id} is not enrolled in this store")
-        officer: Officer = self.load(officer_stream(officer_id), Officer, "officer")
+        officer: Officer = self.store.load(officer_stream(officer_id), Officer, "officer")
         return officer
 
     def _saved(self, officer: Officer, signer: Signer) -> OfficerState:
-        self.record(officer, signer=signer)
+        self.store.record(officer, signer=signer)
         return OfficerState.of(officer)
 
     def _other_admins(self, officer_id: str) -> int:
         return sum(
             1
-            for state in self.officers()
+            for state in self.all()
             if state.officer_id != officer_id and Role.ADMIN in state.roles and not state.revoked
         )

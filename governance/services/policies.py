@@ -10,9 +10,8 @@ from governance.domain.permissions import Action
 from governance.domain.policy import DEFAULT, PolicyDocument, PolicyVersion
 from governance.errors import InvalidInput
 from governance.integrity.signing import Signer
+from governance.services.ports import Store
 from governance.services.retry import retried
-from governance.services.store import StoreCore
-from governance.storage.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -28,19 +27,19 @@ class InForce:
 BUILT_IN = InForce(0, None, 0, DEFAULT)
 
 
-class PolicyCommands(StoreCore):
-    """Policy versions."""
+class PolicyService:
+    """Publishing policy versions and finding the one in force."""
 
-    def __init__(self, settings: StoreSettings) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self._published: list[InForce] = []  # read once, then only what was published since
-        super().__init__(settings)
 
     @retried
-    def publish_policy(
+    def publish(
         self, signer: Signer, document: PolicyDocument, effective_at: datetime | None
     ) -> InForce:
         """Publish the next policy version, in force from ``effective_at`` (default: now)."""
-        self.authenticate(signer, Action.PUBLISH_POLICY)
+        self.store.authenticate(signer, Action.PUBLISH_POLICY)
         now = clock.now()
         current = policy_in_force(self._read_versions(), now)
         at = effective_at or document.effective_at or now
@@ -49,37 +48,37 @@ class PolicyCommands(StoreCore):
                 "effective-at: a policy cannot take effect in the past; past decisions are judged "
                 "by the policy that was in force when they were made"
             )
-        versions = self.policy_versions()
+        versions = self.versions()
         number = (versions[-1].version if versions else 0) + 1
         published = PolicyVersion(
             actor=signer.officer_id, effective_at=at, version=number, document=document.as_record()
         )
-        self.record(published, signer=signer)
-        return InForce(number, at, self.position(), document)
+        self.store.record(published, signer=signer)
+        return InForce(number, at, self.store.position(), document)
 
-    def policy_versions(self, known_at: int | None = None) -> list[InForce]:
+    def versions(self, known_at: int | None = None) -> list[InForce]:
         """Every published version known at store position ``known_at`` (default: now).
 
         Reads any officer and policy records stored since this process last looked first (one
         short query).
         """
-        if known_at is None or known_at > self.verifier.feed.known:
-            self.refresh()
+        if known_at is None or known_at > self.store.verifier.feed.known:
+            self.store.refresh()
         return [v for v in self._read_versions() if known_at is None or v.position <= known_at]
 
     def command_policy(self, at: datetime) -> PolicyDocument:
         """The policy in force at ``at`` as the current command read it, with no fresh read.
 
         The command's write is refused if a newer policy arrived meanwhile, and the command runs
-        again on it (see ``StoreCore.record``).
+        again on it (see ``WatchlistApp.record``).
         """
         return policy_in_force(self._read_versions(), at).document
 
     def _read_versions(self) -> list[InForce]:
         """Every version among the policy records read so far, by version number."""
-        self.verifier.feed.watermark()
-        for record in self.verifier.feed.policy_records[len(self._published) :]:
-            published: PolicyVersion = self.load(
+        self.store.verifier.feed.watermark()
+        for record in self.store.verifier.feed.policy_records[len(self._published) :]:
+            published: PolicyVersion = self.store.load(
                 record.stored.originator_id,  # type: ignore[arg-type]
                 PolicyVersion,
                 "policy",
@@ -91,9 +90,9 @@ class PolicyCommands(StoreCore):
             )
         return sorted(self._published, key=lambda v: v.version)
 
-    def policy_at(self, at: datetime, known_at: int | None = None) -> InForce:
+    def at(self, at: datetime, known_at: int | None = None) -> InForce:
         """The version in force at ``at``, as known at ``known_at``."""
-        return policy_in_force(self.policy_versions(known_at), at)
+        return policy_in_force(self.versions(known_at), at)
 
 
 def policy_in_force(versions: list[InForce], at: datetime) -> InForce:

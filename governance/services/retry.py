@@ -22,7 +22,9 @@ def retried(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        begin = getattr(args[0], "begin_command", None) if args else None
+        # A service's first argument is the service; its store forgets what the last attempt read.
+        store = getattr(args[0], "store", None) if args else None
+        begin = getattr(store, "begin_command", None)
         try:
             if begin is not None:
                 begin()

@@ -29,7 +29,6 @@ from governance.integrity.verifier import SignatureJob
 from governance.ledger import merkle
 from governance.ledger.leaves import leaf_bytes
 from governance.ledger.log_audit import LogAudit, Trusted
-from governance.services.store import StoreCore
 from governance.storage.recorders import Record, Row
 from governance.storage.settings import StoreSettings
 from governance.times import parse_formatted, to_micros
@@ -67,7 +66,7 @@ class AuditReport:
 
 
 def verify_store(
-    app: StoreCore,
+    app: WatchlistApp,
     trusted: Sequence[Trusted] = (),
     workers: int | None = None,
     since: Trusted | None = None,
@@ -90,7 +89,7 @@ def verify_store(
 
 
 def _scan(
-    app: StoreCore,
+    app: WatchlistApp,
     trusted: Sequence[Trusted],
     since: Trusted | None,
     pool: ProcessPoolExecutor | None,
@@ -126,7 +125,7 @@ def _scan(
     return report
 
 
-def check_row(app: StoreCore, row: Row) -> Result:
+def check_row(app: WatchlistApp, row: Row) -> Result:
     """Every order-independent check of one event, and the hashes the ordered checks need."""
     position, stream, version, topic, state = row
     digest = state_hash(state)
@@ -153,7 +152,7 @@ class _Order:
     """The checks that need store order: versions, hash chains, clock order, and the Merkle log."""
 
     def __init__(
-        self, app: StoreCore, log: LogAudit, report: AuditReport, incremental: bool
+        self, app: WatchlistApp, log: LogAudit, report: AuditReport, incremental: bool
     ) -> None:
         self.app, self.log, self.report, self.incremental = app, log, report, incremental
         self.heads: dict[str, tuple[int, str]] = {}
@@ -183,7 +182,7 @@ class _Order:
             self.heads[stream] = (version, digest)
 
 
-def _head_before(app: StoreCore, stream: UUID, version: int) -> tuple[int, str]:
+def _head_before(app: WatchlistApp, stream: UUID, version: int) -> tuple[int, str]:
     """The (version, hash) of the stored event before ``version``, covered by the checkpoint."""
     if version == 1:
         return 0, GENESIS_PREV
@@ -191,7 +190,7 @@ def _head_before(app: StoreCore, stream: UUID, version: int) -> tuple[int, str]:
     return (version - 1, state_hash(rows[0].stored.state)) if rows else (0, GENESIS_PREV)
 
 
-def _chunks(app: StoreCore, start: int | None, last: int) -> Iterator[list[Row]]:
+def _chunks(app: WatchlistApp, start: int | None, last: int) -> Iterator[list[Row]]:
     """The events from position ``start`` to ``last`` in pages."""
     while start is not None and start <= last:
         page = [row for row in app.store_recorder.select_rows(start, CHUNK) if row[0] <= last]

@@ -73,14 +73,14 @@ def sweep(
         return result
     for entry_id in due.expire:
         try:
-            app.expire(signer, UUID(entry_id), result.run_id)
+            app.retention.expire(signer, UUID(entry_id), result.run_id)
             result.expired.append(entry_id)
         except (RuleViolation, Conflict):
             result.skipped.append(entry_id)
         progress(1)
     for entry_id in due.erase:
         try:
-            app.erase(signer, UUID(entry_id), ERASURE_REASON, result.run_id)
+            app.retention.erase(signer, UUID(entry_id), ERASURE_REASON, result.run_id)
             result.erased.append(entry_id)
         except (RuleViolation, Conflict):
             result.skipped.append(entry_id)
@@ -92,7 +92,7 @@ def sweep(
         "review_overdue": len(due.review_overdue),
         "expiring_soon": len(due.expiring_soon),
     }
-    app.record_sweep(signer, result.run_id, counts, due.review_overdue, due.expiring_soon, due.held)
+    app.retention.record_sweep(signer, result.run_id, counts, due.review_overdue, due.expiring_soon, due.held)
     return result
 
 

@@ -97,7 +97,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         """Flush the write-ahead log into the database and truncate it, so erased keys leave no copy.
 
         Returns False when another connection's open read prevents it (it is then retried later:
-        see ``StoreCore.scrub``); waits at most a few seconds rather than the full lock timeout.
+        see ``WatchlistApp.scrub``); waits at most a few seconds rather than the full lock timeout.
         """
         with self.datastore.get_connection(commit=True) as conn:
             cursor = conn.cursor()

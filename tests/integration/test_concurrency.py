@@ -86,7 +86,7 @@ def assert_no_lost_update(
 def second_custodian(world: World) -> Signer:
     """Another custodian (not the entry's proposer)."""
     signer = Signer("PS-6001", keys.generate())
-    world.app.enrol(
+    world.app.officers.enrol(
         world.admin,
         signer.officer_id,
         "Second Custodian",
@@ -99,7 +99,7 @@ def second_custodian(world: World) -> Signer:
 
 def second_reviewer(world: World) -> Signer:
     signer = Signer("INSP-7001", keys.generate())
-    world.app.enrol(
+    world.app.officers.enrol(
         world.admin,
         signer.officer_id,
         "Second Reviewer",
@@ -168,7 +168,7 @@ def test_two_copies_loaded_before_either_writes_record_exactly_one(
     }
     entry_id = world.active().id
     other = world.reopen()
-    mine, theirs = world.app.entry(entry_id), other.entry(entry_id)
+    mine, theirs = world.app.entries.get(entry_id), other.entries.get(entry_id)
     assert mine.version == theirs.version == 2
 
     winner = first(mine, world, signers)
@@ -184,7 +184,7 @@ def test_two_copies_loaded_before_either_writes_record_exactly_one(
     )
     assert world.app.position() == position  # the loser wrote nothing, anywhere
     assert_no_lost_update(world.app, entry_id, [(first_type, winner.officer_id)])
-    assert other.entry(entry_id) == world.app.entry(entry_id)
+    assert other.entries.get(entry_id) == world.app.entries.get(entry_id)
     other.close()
 
 
@@ -219,10 +219,10 @@ def test_a_review_racing_a_removal_is_refused_saying_what_changed_and_why(
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"),
+        lambda: world.app.entries.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"),
     )
     with pytest.raises(Conflict) as conflict:
-        other.review(world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+        other.entries.review(world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
 
     position = position_of(world.app, entry_id, 3)
     assert conflict.value.message == (
@@ -231,7 +231,7 @@ def test_a_review_racing_a_removal_is_refused_saying_what_changed_and_why(
         "reviewed"
     )
     assert_no_lost_update(world.app, entry_id, [("Removed", "PC-1001")])
-    assert world.app.entry(entry_id).status is Status.REMOVED
+    assert world.app.entries.get(entry_id).status is Status.REMOVED
     other.close()
 
 
@@ -243,15 +243,15 @@ def test_a_removal_racing_a_review_is_retried_and_recorded_after_it(
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.review(
+        lambda: world.app.entries.review(
             world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None
         ),
     )
-    removed = other.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA")
+    removed = other.entries.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA")
 
     assert removed.version == 4
     assert_no_lost_update(world.app, entry_id, [("Reviewed", "INSP-3001"), ("Removed", "PC-1001")])
-    now = world.app.entry(entry_id)
+    now = world.app.entries.get(entry_id)
     assert now == removed
     assert now.status is Status.REMOVED
     assert now.state.last_reviewed_at is not None  # the review was not lost
@@ -267,17 +267,17 @@ def test_two_reviews_at_once_are_both_recorded_the_second_against_the_first(
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.review(
+        lambda: world.app.entries.review(
             world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None
         ),
     )
-    second = other.review(reviewer2, entry_id, ReviewOutcome.RETAIN, "Agreed.", None, None)
+    second = other.entries.review(reviewer2, entry_id, ReviewOutcome.RETAIN, "Agreed.", None, None)
 
     assert second.version == 4
     assert_no_lost_update(
         world.app, entry_id, [("Reviewed", "INSP-3001"), ("Reviewed", reviewer2.officer_id)]
     )
-    assert [f.actor for f in world.app.entry(entry_id).facts[2:]] == [
+    assert [f.actor for f in world.app.entries.get(entry_id).facts[2:]] == [
         "INSP-3001",
         reviewer2.officer_id,
     ]
@@ -293,10 +293,10 @@ def test_two_custodians_removing_the_same_entry_record_one_removal(
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"),
+        lambda: world.app.entries.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"),
     )
     with pytest.raises(Conflict) as conflict:
-        other.remove(custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested")
+        other.entries.remove(custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested")
 
     position = position_of(world.app, entry_id, 3)
     assert conflict.value.message == (
@@ -308,9 +308,9 @@ def test_two_custodians_removing_the_same_entry_record_one_removal(
     with pytest.raises(
         RuleViolation, match=r"^status: the entry is removed; it cannot be removed$"
     ):
-        other.remove(custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested")
+        other.entries.remove(custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested")
     assert_no_lost_update(world.app, entry_id, [("Removed", "PC-1001")])
-    assert world.app.entry(entry_id).state.removal_reason is RemovalReason.CASE_CLOSED
+    assert world.app.entries.get(entry_id).state.removal_reason is RemovalReason.CASE_CLOSED
     other.close()
 
 
@@ -321,13 +321,13 @@ def test_a_command_is_retried_once_only(world: World, monkeypatch: pytest.Monkey
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.verify_source(
+        lambda: world.app.entries.verify_source(
             world.custodian, entry_id, SourceStatus.LIVE, None, "PNC checked"
         ),
         times=2,
     )
     with pytest.raises(Conflict) as conflict:
-        other.review(world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+        other.entries.review(world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
 
     assert conflict.value.message == (
         f"conflict: {entry_id} changed meanwhile (SourceVerified by PC-1001, at store position "
@@ -343,19 +343,19 @@ def test_two_corrections_of_the_same_fact_at_once_lose_neither(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry_id = world.active().id
-    world.app.verify_source(world.custodian, entry_id, SourceStatus.LIVE, None, "PNC")  # version 3
+    world.app.entries.verify_source(world.custodian, entry_id, SourceStatus.LIVE, None, "PNC")  # version 3
     other = world.reopen()
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.correct(
+        lambda: world.app.entries.correct(
             world.custodian, entry_id, 3, None, {"status": "resolved"}, "Warrant withdrawn"
         ),
     )
     second: Entry | None = None
     refusal: Refused | None = None
     try:
-        second = other.correct(
+        second = other.entries.correct(
             world.reviewer, entry_id, 3, None, {"status": "live"}, "Warrant reissued"
         )
     except Refused as refused:
@@ -374,7 +374,7 @@ def test_two_corrections_of_the_same_fact_at_once_lose_neither(
             entry_id,
             [("SourceVerified", "PC-1001"), ("Corrected", "PC-1001"), ("Corrected", "INSP-3001")],
         )
-        assert world.app.entry(entry_id).state.source_status is SourceStatus.LIVE
+        assert world.app.entries.get(entry_id).state.source_status is SourceStatus.LIVE
 
 
 # -- threads on PostgreSQL ---------------------------------------------------------------------------
@@ -401,12 +401,12 @@ def test_four_instances_hammering_one_entry_lose_nothing(pg_url: str, tmp_path: 
             op = rng.choice(["review", "verify_source"])
             try:
                 if op == "review":
-                    entry = app.review(
+                    entry = app.entries.review(
                         world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None
                     )
                 else:
                     status = rng.choice(list(SourceStatus))
-                    entry = app.verify_source(world.custodian, entry_id, status, None, "PNC")
+                    entry = app.entries.verify_source(world.custodian, entry_id, status, None, "PNC")
                 log.append((op, "recorded", entry.version))
             except Refused as refused:
                 log.append((op, "refused", type(refused).__name__))
@@ -439,7 +439,7 @@ def test_four_instances_hammering_one_entry_lose_nothing(pg_url: str, tmp_path: 
             assert (
                 by_version[version] == {"review": "Reviewed", "verify_source": "SourceVerified"}[op]
             )
-    assert fresh.entry(entry_id).version == len(stored)
+    assert fresh.entries.get(entry_id).version == len(stored)
     report = verify_store(fresh)
     assert report.ok, [f.describe() for f in report.failures]
     for app in [*apps, fresh, world.app]:

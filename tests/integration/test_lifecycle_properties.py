@@ -48,11 +48,11 @@ def test_random_valid_lifecycles_replay_identically_after_reopening(
                 apply(world, entry_id, step, time)
             except GovernanceError:
                 assert world.app.position() == before, "a refused step wrote an event"
-        views = [entry_view(world.app.entry(i), clock.now()) for i in ids]
+        views = [entry_view(world.app.entries.get(i), clock.now()) for i in ids]
         position = world.app.position()
         world.app.close()
         reopened = world.reopen()
-        assert [entry_view(reopened.entry(i), clock.now()) for i in ids] == views
+        assert [entry_view(reopened.entries.get(i), clock.now()) for i in ids] == views
         assert reopened.position() == position
         assert verify_store(reopened).ok
         reopened.close()
@@ -62,11 +62,11 @@ def apply(world, entry_id, step, time) -> None:  # type: ignore[no-untyped-def]
     kind = step[0]
     app = world.app
     if kind == "authorise":
-        app.authorise(world.authoriser, entry_id, "Necessary and proportionate.")
+        app.entries.authorise(world.authoriser, entry_id, "Necessary and proportionate.")
     elif kind == "check":
-        app.verify_source(world.custodian, entry_id, step[1], None, None)
+        app.entries.verify_source(world.custodian, entry_id, step[1], None, None)
     elif kind == "retain":
-        app.review(
+        app.entries.review(
             world.reviewer,
             entry_id,
             ReviewOutcome.RETAIN,
@@ -75,8 +75,8 @@ def apply(world, entry_id, step, time) -> None:  # type: ignore[no-untyped-def]
             None,
         )
     elif kind == "review-remove":
-        app.review(world.reviewer, entry_id, ReviewOutcome.REMOVE, "Not needed.", None, None)
+        app.entries.review(world.reviewer, entry_id, ReviewOutcome.REMOVE, "Not needed.", None, None)
     elif kind == "remove":
-        app.remove(world.custodian, entry_id, step[1], None, None)
+        app.entries.remove(world.custodian, entry_id, step[1], None, None)
     else:
         time.advance(timedelta(hours=step[1]))

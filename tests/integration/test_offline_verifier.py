@@ -65,7 +65,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         app = WatchlistApp(settings)
         log_key = keys.generate()
         admin = Signer("ADMIN-01", keys.generate())
-        app.found(
+        app.officers.found(
             ORIGIN, "Alex Admin", Rank.INSPECTOR, admin, keys.public_b64(log_key.public_key())
         )
         signers = {"ADMIN-01": admin}
@@ -77,7 +77,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             ("PC-1003", Rank.CONSTABLE, {Role.CUSTODIAN}),
         ):
             signers[officer_id] = Signer(officer_id, keys.generate())
-            app.enrol(
+            app.officers.enrol(
                 admin,
                 officer_id,
                 officer_id,
@@ -85,23 +85,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
                 frozenset(roles),
                 signers[officer_id].public_key,
             )
-        entry = app.propose(signers["PC-1001"], proposal())
-        app.authorise(signers["SUPT-2001"], entry.id, "Necessary and proportionate.")
-        app.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
-        app.change_roles(
+        entry = app.entries.propose(signers["PC-1001"], proposal())
+        app.entries.authorise(signers["SUPT-2001"], entry.id, "Necessary and proportionate.")
+        app.officers.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
+        app.officers.change_roles(
             admin, "INSP-3001", frozenset({Role.REVIEWER, Role.LEGAL}), "Legal duties."
         )
         signers["PC-1003-old"] = signers["PC-1003"]
         signers["PC-1003"] = Signer("PC-1003", keys.generate())
-        app.rotate_key(admin, "PC-1003", signers["PC-1003"].public_key, "Laptop lost.")
-        app.revoke(admin, "PC-1002", "Left the force.")
+        app.officers.rotate_key(admin, "PC-1003", signers["PC-1003"].public_key, "Laptop lost.")
+        app.officers.revoke(admin, "PC-1002", "Left the force.")
         ledger = Ledger(app)
         first = ledger.checkpoint(log_key)
         size = ledger.size()
         bundles = {"bare": root / "bare"}
         export_bundle(app, bundles["bare"], [], [])
-        entry = app.propose(signers["PC-1001"], proposal())
-        app.authorise(signers["SUPT-2001"], entry.id, "Necessary and proportionate.")
+        entry = app.entries.propose(signers["PC-1001"], proposal())
+        app.entries.authorise(signers["SUPT-2001"], entry.id, "Necessary and proportionate.")
         bundles["tail"] = root / "tail"
         export_bundle(app, bundles["tail"], [first], [])
         witness_key = witness.init_witness(
@@ -560,11 +560,11 @@ class TestExportBugs:
         with clock.frozen(T0):
             app = WatchlistApp(settings)
             log_key, admin = keys.generate(), Signer("ADMIN-01", keys.generate())
-            app.found(
+            app.officers.found(
                 ORIGIN, "Alex Admin", Rank.INSPECTOR, admin, keys.public_b64(log_key.public_key())
             )
             officer = Signer("PC-1001", keys.generate())
-            app.enrol(
+            app.officers.enrol(
                 admin,
                 "PC-1001",
                 "Officer",
@@ -578,7 +578,7 @@ class TestExportBugs:
             def concurrent_writer(path: Path, lines: Any) -> None:
                 write_lines(path, lines)
                 if path.name == "leaves.jsonl":  # another officer's command commits meanwhile
-                    app.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
+                    app.officers.change_rank(admin, "PC-1001", Rank.SERGEANT, "Promoted.")
 
             monkeypatch.setattr(governance.services.export, "write_lines", concurrent_writer)
             export_bundle(app, tmp_path / "bundle", [checkpoint], [])

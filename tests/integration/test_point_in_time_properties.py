@@ -49,23 +49,23 @@ def apply(world: World, ids: list[Any], step: tuple[Any, ...], handle: Any) -> N
     app, now = world.app, clock.now()
     kind = step[0]
     if kind == "authorise":
-        app.authorise(world.authoriser, ids[step[1]], "Necessary and proportionate.")
+        app.entries.authorise(world.authoriser, ids[step[1]], "Necessary and proportionate.")
     elif kind == "check":
-        app.verify_source(
+        app.entries.verify_source(
             world.custodian, ids[step[1]], step[2], now - timedelta(hours=step[3]), None
         )
     elif kind == "retain":
-        app.review(world.reviewer, ids[step[1]], ReviewOutcome.RETAIN, "Keep.", None, None)
+        app.entries.review(world.reviewer, ids[step[1]], ReviewOutcome.RETAIN, "Keep.", None, None)
     elif kind == "remove":
         at = now - timedelta(hours=step[2])
-        app.remove(
+        app.entries.remove(
             world.custodian, ids[step[1]], RemovalReason.CASE_CLOSED, at, None, "late", "REF"
         )
     elif kind == "correct":
         versions = live(app, ids[step[1]], CORRECTABLE)
         if versions:
             version = versions[step[2] % len(versions)]
-            app.correct(
+            app.entries.correct(
                 world.custodian,
                 ids[step[1]],
                 version,
@@ -77,27 +77,27 @@ def apply(world: World, ids: list[Any], step: tuple[Any, ...], handle: Any) -> N
     elif kind == "retract":
         versions = live(app, ids[step[1]], RETRACTABLE)
         if versions:
-            app.retract(
+            app.entries.retract(
                 world.custodian,
                 ids[step[1]],
                 versions[step[2] % len(versions)],
                 "Recorded in error",
             )
     elif kind == "policy":
-        app.publish_policy(
+        app.policies.publish(
             world.admin,
             PolicyDocument(min_authoriser_rank=step[1], source_freshness_hours=step[2]),
             None,
         )
     elif kind == "revoke":
-        app.revoke(world.admin, world.authoriser.officer_id, "Left the force")
+        app.officers.revoke(world.admin, world.authoriser.officer_id, "Left the force")
     else:
         handle.advance(timedelta(hours=step[1]))
 
 
 def live(app: Any, entry_id: Any, kinds: Any) -> list[int]:
     """Versions of the entry's facts in force whose kind is in ``kinds``."""
-    return [fact.versions[-1] for fact in resolve(app.entry(entry_id).facts) if fact.kind in kinds]
+    return [fact.versions[-1] for fact in resolve(app.entries.get(entry_id).facts) if fact.kind in kinds]
 
 
 @settings(
@@ -125,7 +125,7 @@ def test_the_projection_agrees_with_a_direct_replay_for_any_entry_t_and_r(
                 microseconds=queries.draw(st.sampled_from([-1, 0, 1])),
             )
             known_at = queries.draw(st.integers(1, last))
-            oracle = world.app.judge(entry, at, known_at)
+            oracle = world.app.deployments.judge(entry, at, known_at)
             _, view = inclusion(world.app, entry, at, known_at)
             assert view.assessment.reasons == oracle.assessment.reasons, (entry, at, known_at)
             assert (view.assessment.listed, view.assessment.current, view.assessment.justified) == (
@@ -157,15 +157,15 @@ def test_a_deployments_then_view_never_changes_when_later_events_arrive(
                 apply(world, ids, step, handle)
         for entry_id in ids:
             with contextlib.suppress(GovernanceError):
-                world.app.verify_source(world.custodian, entry_id, SourceStatus.LIVE, None, None)
+                world.app.entries.verify_source(world.custodian, entry_id, SourceStatus.LIVE, None, None)
         start = clock.now() + timedelta(hours=1)
-        if world.app.policy_at(clock.now()).document.min_authoriser_rank is not Rank.SUPERINTENDENT:
+        if world.app.policies.at(clock.now()).document.min_authoriser_rank is not Rank.SUPERINTENDENT:
             reject()  # the enrolled authoriser may not authorise deployments under that policy
-        deployment = world.app.authorise_deployment(
+        deployment = world.app.deployments.authorise(
             world.authoriser, "Station", "Sought people travel through it", "Locate wanted people",
             UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], start, start + timedelta(hours=6),
         )  # fmt: skip
-        world.app.compile_deployment(world.custodian, deployment.id, ids)
+        world.app.deployments.compile(world.custodian, deployment.id, ids)
         first = reconstruct(world.app, deployment.id)
         assert first.manifest_matches, first.manifest_problems
         for step in after:

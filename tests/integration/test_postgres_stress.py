@@ -130,16 +130,16 @@ def _child(
             try:
                 if op == "verify_source":
                     status = rng.choice(list(SourceStatus))
-                    done = app.verify_source(signer, entry_id, status, None, "PNC checked")
+                    done = app.entries.verify_source(signer, entry_id, status, None, "PNC checked")
                 elif op == "review":
                     signer = rev
-                    done = app.review(
+                    done = app.entries.review(
                         signer, entry_id, ReviewOutcome.RETAIN, "Still necessary.", None, None
                     )
                 elif op == "correct":
                     signer = rng.choice([cust, rev])
                     # As an officer reading "event 3" off the entry's history would name it.
-                    done = app.correct(
+                    done = app.entries.correct(
                         signer,
                         entry_id,
                         CORRECTED_VERSION,
@@ -149,7 +149,7 @@ def _child(
                     )
                 else:
                     reason = rng.choice([RemovalReason.CASE_CLOSED, RemovalReason.DECEASED])
-                    done = app.remove(signer, entry_id, reason, None, "Closed")
+                    done = app.entries.remove(signer, entry_id, reason, None, "Closed")
                 log.append((op, str(entry_id), "recorded", done.version, signer.officer_id))
             except errors.Refused as refused:
                 log.append(
@@ -197,7 +197,7 @@ def run(schema_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
     entries = []
     for _ in range(ENTRIES):
         entry = world.active()
-        world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+        world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
         entries.append(entry.id)
 
     officers: list[tuple[tuple[str, bytes], tuple[str, bytes]]] = []
@@ -210,7 +210,7 @@ def run(schema_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
             key = keys.generate()
             officer_id = f"{prefix}-9{n:03d}"
             signer = Signer(officer_id, key)
-            world.app.enrol(
+            world.app.officers.enrol(
                 world.admin, officer_id, officer_id, rank, frozenset({role}), signer.public_key
             )
             pair.append((officer_id, _der(key)))
@@ -311,7 +311,7 @@ def facts_from_statements(app: WatchlistApp, entry_id: UUID) -> list[Fact]:
 def test_the_final_state_is_a_serial_replay_of_the_stored_events(run: Run) -> None:
     app = WatchlistApp(run.settings)
     for entry_id in run.entries:
-        current: Entry = app.entry(entry_id)
+        current: Entry = app.entries.get(entry_id)
         checked = app.signed_events.read_verified(entry_id)
         replayed: Entry | None = project_aggregate(
             None, [app.verifier.to_event(c.envelope) for c in checked if c.envelope]

@@ -31,17 +31,17 @@ def rows(world: World) -> dict[str, list[tuple[Any, ...]]]:
 def history(world: World, frozen: clock.FrozenClock) -> list[Any]:
     entries = [world.active() for _ in range(3)]
     for entry in entries:
-        world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+        world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
     deploy(world, frozen, [e.id for e in entries])
     frozen.advance(timedelta(days=2))
-    world.app.remove(
+    world.app.entries.remove(
         world.custodian,
         entries[0].id,
         RemovalReason.CASE_CLOSED,
         clock.now() - timedelta(days=1),
         None,
     )
-    world.app.correct(
+    world.app.entries.correct(
         world.custodian,
         entries[0].id,
         4,
@@ -50,21 +50,21 @@ def history(world: World, frozen: clock.FrozenClock) -> list[Any]:
         "Date was wrong",
         "REF-1",
     )
-    world.app.retract(world.authoriser, entries[1].id, 2, "Authorised in error")
-    world.app.revoke(world.admin, world.inspector.officer_id, "Left the force")
+    world.app.entries.retract(world.authoriser, entries[1].id, 2, "Authorised in error")
+    world.app.officers.revoke(world.admin, world.inspector.officer_id, "Left the force")
     return entries
 
 
 def deploy(world: World, frozen: clock.FrozenClock, ids: list[Any]) -> Any:
     """Authorise and compile a deployment over ``ids``, then start it later than planned."""
     start = clock.now() + timedelta(hours=1)
-    deployment = world.app.authorise_deployment(
+    deployment = world.app.deployments.authorise(
         world.authoriser, "Station", "Sought people travel through it", "Locate wanted people",
         UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], start, start + timedelta(hours=6),
     )  # fmt: skip
-    world.app.compile_deployment(world.custodian, deployment.id, ids)
+    world.app.deployments.compile(world.custodian, deployment.id, ids)
     frozen.advance(timedelta(hours=2))
-    return world.app.start_deployment(world.authoriser, deployment.id)
+    return world.app.deployments.start(world.authoriser, deployment.id)
 
 
 class TestCatchingUp:
@@ -125,7 +125,7 @@ class TestKnowledgePosition:
         self, world: World
     ) -> None:
         entry = world.proposed()
-        authorised = world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+        authorised = world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
         at = clock.now()
         position = world.app.position()
         assert inclusion(world.app, authorised.id, at, position)[1].assessment.listed
@@ -142,7 +142,7 @@ class TestKnowledgePosition:
         basis = world.app.position()
         at = clock.now() - timedelta(days=1, hours=12)
         before = [inclusion(world.app, e.id, at, basis)[1] for e in entries]
-        world.app.remove(
+        world.app.entries.remove(
             world.custodian,
             entries[2].id,
             RemovalReason.DECEASED,
@@ -195,7 +195,7 @@ class TestStoredThenView:
     ) -> None:
         entries = [world.active() for _ in range(3)]
         for entry in entries[:2]:  # the third has no source check: the gate excludes it
-            world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+            world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
         deployment = deploy(world, frozen, [e.id for e in entries])
         result = reconstruct(world.app, deployment.id)
         listed = [e["entry_id"] for e in result.entries if e["on_watchlist"]]
@@ -215,9 +215,9 @@ class TestStoredThenView:
     ) -> None:
         entries = [world.active() for _ in range(2)]
         for entry in entries:
-            world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+            world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
         deployment = deploy(world, frozen, [e.id for e in entries])
-        world.app.remove(
+        world.app.entries.remove(
             world.custodian, entries[0].id, RemovalReason.DECEASED,
             deployment.started_at - timedelta(hours=1), None, "Death registered late", "GRO-1",
         )  # fmt: skip
@@ -234,7 +234,7 @@ class TestStoredThenView:
         entries = [world.proposed() for _ in range(4)]
         position = world.app.position()
         for entry in entries[1:]:
-            world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+            world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
         catch_up(world.app)
         ids = [str(e.id) for e in entries]
         with projection_store(world.app).reading() as tx:

@@ -40,7 +40,7 @@ class TestStaleOfficerRecords:
     ) -> None:
         world.proposed()  # this client has read the officers, with PC-1001 in good standing
         other = world.reopen()
-        other.revoke(world.admin, world.custodian.officer_id, "Left the force")
+        other.officers.revoke(world.admin, world.custodian.officer_id, "Left the force")
         other.close()
         before = world.app.position()
         with pytest.raises(PermissionDenied, match="PC-1001 has been revoked"):
@@ -53,11 +53,11 @@ class TestStaleOfficerRecords:
         entry = world.proposed()
         other = world.reopen()
         stricter = DEFAULT.model_copy(update={"min_authoriser_rank": Rank.CHIEF_SUPERINTENDENT})
-        other.publish_policy(world.admin, stricter, None)
+        other.policies.publish(world.admin, stricter, None)
         other.close()
         before = world.app.position()
         with pytest.raises(PermissionDenied, match="chief_superintendent"):
-            world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+            world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
         assert world.app.position() == before
 
     def test_a_write_relying_on_an_old_view_of_the_officers_writes_nothing(
@@ -66,9 +66,9 @@ class TestStaleOfficerRecords:
         entry = world.active()
         world.app.authenticate(world.custodian, Action.VERIFY_SOURCE)  # the view the write rests on
         other = world.reopen()
-        other.change_rank(world.admin, world.reviewer.officer_id, Rank.CHIEF_INSPECTOR, "Promoted")
+        other.officers.change_rank(world.admin, world.reviewer.officer_id, Rank.CHIEF_INSPECTOR, "Promoted")
         other.close()
-        loaded = world.app.entry(entry.id)
+        loaded = world.app.entries.get(entry.id)
         loaded.verify_source(world.custodian.officer_id, SourceStatus.LIVE, clock.now(), None)
         before = world.app.position()
         with pytest.raises(StaleRecords, match="officer or policy records changed"):
@@ -90,9 +90,9 @@ class TestVerifiedOnce:
     ) -> None:
         entry = world.active()
         calls = count_verifications(monkeypatch)
-        assert world.app.entry(entry.id).version == entry.version
+        assert world.app.entries.get(entry.id).version == entry.version
         assert calls[0] == 0
-        assert world.reopen().entry(entry.id).version == entry.version  # a new process checks all
+        assert world.reopen().entries.get(entry.id).version == entry.version  # a new process checks all
         assert calls[0] >= entry.version
 
     def test_bytes_changed_in_the_database_are_checked_in_full_and_caught(
@@ -110,7 +110,7 @@ class TestVerifiedOnce:
             (state.replace(b"Necessary", b"Needless!"), entry.id.hex),
         ))  # fmt: skip
         with pytest.raises(IntegrityFailure, match="signature does not verify"):
-            world.app.entry(entry.id)
+            world.app.entries.get(entry.id)
 
     def test_an_event_moved_to_another_version_is_caught_though_its_bytes_were_verified(
         self, sqlite_world: World
@@ -123,7 +123,7 @@ class TestVerifiedOnce:
             ("UPDATE stored_events SET originator_version = 2 WHERE originator_id = ? AND originator_version = 1", (entry.id.hex,)),
         )  # fmt: skip
         with pytest.raises(IntegrityFailure, match="version"):
-            world.app.entry(entry.id)
+            world.app.entries.get(entry.id)
 
     def test_a_role_lost_meanwhile_is_caught_when_a_command_authenticates_twice(
         self, world: World
@@ -132,23 +132,23 @@ class TestVerifiedOnce:
         # officer records stored since), then authenticates again to open the retention record:
         # the write must rest on the older of the two readings.
         app, legal = world.app, world.legal.officer_id
-        app.change_roles(world.admin, legal, frozenset({Role.LEGAL, Role.SCHEDULER}), "Cover")
+        app.officers.change_roles(world.admin, legal, frozenset({Role.LEGAL, Role.SCHEDULER}), "Cover")
         entry = world.active()
         app.officer(legal)
         other = world.reopen()
-        other.change_roles(world.admin, legal, frozenset({Role.SCHEDULER}), "No longer legal")
-        other.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+        other.officers.change_roles(world.admin, legal, frozenset({Role.SCHEDULER}), "No longer legal")
+        other.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
         other.close()
         before = app.position()
         with pytest.raises(PermissionDenied, match="place or release a legal hold"):
-            app.place_hold(world.legal, entry.id, "CASE-1", "Litigation")
+            app.retention.place_hold(world.legal, entry.id, "CASE-1", "Litigation")
         assert app.position() == before
-        assert world.reopen().retention(entry.id) is None
+        assert world.reopen().retention.get(entry.id) is None
 
     def test_a_read_only_action_reads_the_officer_records_stored_since(self, world: World) -> None:
         world.app.authenticate(world.legal, Action.READ_ACCESS_LOG)
         other = world.reopen()
-        other.revoke(world.admin, world.legal.officer_id, "Left the force")
+        other.officers.revoke(world.admin, world.legal.officer_id, "Left the force")
         other.close()
         with pytest.raises(PermissionDenied, match="has been revoked"):
             world.app.authenticate(world.legal, Action.READ_ACCESS_LOG, fresh=True)

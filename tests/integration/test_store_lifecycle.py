@@ -20,18 +20,18 @@ from tests.conftest import World
 class TestLifecycle:
     def test_a_full_lifecycle_survives_closing_and_reopening_the_store(self, world: World) -> None:
         entry = world.active()
-        world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
-        world.app.review(
+        world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+        world.app.entries.review(
             world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None
         )
-        world.app.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
-        before = entry_view(world.app.entry(entry.id), clock.now())
-        officers_before = [officer_view(o) for o in world.app.officers()]
+        world.app.entries.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
+        before = entry_view(world.app.entries.get(entry.id), clock.now())
+        officers_before = [officer_view(o) for o in world.app.officers.all()]
         world.app.close()
 
         reopened = world.reopen()
-        assert entry_view(reopened.entry(entry.id), clock.now()) == before
-        assert [officer_view(o) for o in reopened.officers()] == officers_before
+        assert entry_view(reopened.entries.get(entry.id), clock.now()) == before
+        assert [officer_view(o) for o in reopened.officers.all()] == officers_before
         assert before["status"] == "removed"
         assert before["removal_reason"] == "case_closed"
         report = verify_store(reopened)
@@ -44,7 +44,7 @@ class TestLifecycle:
     ) -> None:
         entry = world.proposed()
         before = world.app.position()
-        subject = world.app.reveal(world.legal, entry.id, "Disclosure request 42")
+        subject = world.app.entries.reveal(world.legal, entry.id, "Disclosure request 42")
         assert subject == {
             "name": "Jane Example",
             "date_of_birth": "1990-04-01",
@@ -65,14 +65,14 @@ class TestRefusalsWriteNothing:
     def test_authorising_an_unknown_entry_is_not_found(self, world: World) -> None:
         before = world.app.position()
         with pytest.raises(NotFound, match="entry"):
-            world.app.authorise(world.authoriser, uuid4(), "Necessary and proportionate.")
+            world.app.entries.authorise(world.authoriser, uuid4(), "Necessary and proportionate.")
         assert world.app.position() == before
 
     def test_a_stale_update_is_a_conflict_not_a_lost_update(self, world: World) -> None:
         entry = world.active()
         other = world.reopen()
-        first = world.app.entry(entry.id)
-        second = other.entry(entry.id)
+        first = world.app.entries.get(entry.id)
+        second = other.entries.get(entry.id)
         first.review(
             world.reviewer.officer_id,
             ReviewOutcome.RETAIN,
@@ -88,13 +88,13 @@ class TestRefusalsWriteNothing:
         )
         with pytest.raises(Conflict, match="changed"):
             other.record(second, signer=world.custodian)
-        assert world.app.entry(entry.id).status is Status.ACTIVE
+        assert world.app.entries.get(entry.id).status is Status.ACTIVE
         other.close()
 
     def test_a_revoked_officer_can_no_longer_act(
         self, world: World, frozen: clock.FrozenClock
     ) -> None:
-        world.app.revoke(world.admin, world.custodian.officer_id, "Left the force")
+        world.app.officers.revoke(world.admin, world.custodian.officer_id, "Left the force")
         frozen.advance(timedelta(minutes=1))
         with pytest.raises(PermissionDenied, match="revoked"):
             world.proposed()
@@ -127,13 +127,13 @@ class TestLookupsByType:
     def test_a_policy_published_by_another_client_is_seen_by_an_open_one(
         self, world: World
     ) -> None:
-        assert world.app.policy_at(clock.now()).version == 0  # read, and remembered
+        assert world.app.policies.at(clock.now()).version == 0  # read, and remembered
         other = world.reopen()
-        other.publish_policy(world.admin, DEFAULT, None)
+        other.policies.publish(world.admin, DEFAULT, None)
         other.close()
-        in_force = world.app.policy_at(clock.now())
+        in_force = world.app.policies.at(clock.now())
         assert in_force.version == 1
-        assert [v.version for v in world.app.policy_versions(known_at=in_force.position - 1)] == []
+        assert [v.version for v in world.app.policies.versions(known_at=in_force.position - 1)] == []
 
 
 class TestSQLiteConnections:

@@ -132,14 +132,14 @@ def build_template(home: Path) -> Template:
     count = iter(range(1000))
 
     def add(world: World, at: datetime, review: int, expiry: int) -> str:
-        entry = world.app.propose(world.custodian, document(world, at, review, expiry, next(count)))
-        world.app.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+        entry = world.app.entries.propose(world.custodian, document(world, at, review, expiry, next(count)))
+        world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
         return str(entry.id)
 
     with clock.frozen(built) as time_:
         world = found_world(settings)
         app = world.app
-        app.enrol(
+        app.officers.enrol(
             world.admin, SCHEDULER, "Retention sweep", Rank.CONSTABLE,
             frozenset({Role.SCHEDULER}), template.scheduler.public_key,
         )  # fmt: skip
@@ -151,10 +151,10 @@ def build_template(home: Path) -> Template:
         removed = [add(world, built, 60, 180) for _ in range(15)]
         held = [add(world, built, 60, 180) for _ in range(3)]
         for entry_id in held:
-            app.place_hold(world.legal, UUID(entry_id), "CASE-2025-0042", "Evidence for trial")
+            app.retention.place_hold(world.legal, UUID(entry_id), "CASE-2025-0042", "Evidence for trial")
         time_.advance(timedelta(days=1))
         for entry_id in removed + held:
-            app.remove(world.custodian, UUID(entry_id), RemovalReason.CASE_CLOSED, None, "NFA")
+            app.entries.remove(world.custodian, UUID(entry_id), RemovalReason.CASE_CLOSED, None, "NFA")
         time_.set(real_now - timedelta(days=30))
         overdue = [add(world, clock.now(), 28, 130) for _ in range(2)]
         time_.set(real_now - timedelta(days=1))
@@ -163,7 +163,7 @@ def build_template(home: Path) -> Template:
         everyone = lapsed_long_ago + lapsed_lately + removed + held + overdue + soon + current
         assert len(everyone) == 60
         for entry_id in everyone:
-            entry = app.entry(UUID(entry_id))
+            entry = app.entries.get(UUID(entry_id))
             template.versions[entry_id] = entry.version
             template.key_refs[entry_id] = str(entry.subject["key_ref"])
             wrapped = app.store_recorder.subject_key(template.key_refs[entry_id])
@@ -229,18 +229,18 @@ def check_store(home: Path, template: Template) -> Observed:
         assert max(opened.values()) == 1
 
         for entry_id, built_version in template.versions.items():
-            entry = app.entry(UUID(entry_id))
+            entry = app.entries.get(UUID(entry_id))
             extra = 1 if entry_id in template.expire else 0
             assert entry.version == built_version + extra, f"entry {entry_id} changed unexpectedly"
             key = app.store_recorder.subject_key(template.key_refs[entry_id])
             if entry_id in template.erase:
                 assert key is None
-                assert app.erasure_recorded(entry.id)
-                assert app.has_subject_key(entry.id) is False
+                assert app.entries.erasure_recorded(entry.id)
+                assert app.entries.has_subject_key(entry.id) is False
             else:
                 assert key == template.wrapped[entry_id], f"entry {entry_id} lost its data key"
         for entry_id in template.held:
-            record = app.retention(UUID(entry_id))
+            record = app.retention.get(UUID(entry_id))
             assert record is not None
             assert record.held
             assert record.erased_at is None
@@ -254,7 +254,7 @@ def check_store(home: Path, template: Template) -> Observed:
         assert len({run.run_id for run in runs}) == len(runs)
 
         now = clock.now()
-        pending = due(app, now, app.policy_at(now).document)
+        pending = due(app, now, app.policies.at(now).document)
         assert (pending.expire, pending.erase) == ([], []), "a further sweep finds nothing to do"
         assert pending.held == template.held
         assert pending.review_overdue == template.review_overdue
@@ -275,7 +275,7 @@ def complete_in_process(home: Path, template: Template) -> dict[str, Any]:
     try:
         with exclusive(app):
             now = clock.now()
-            pending = due(app, now, app.policy_at(now).document)
+            pending = due(app, now, app.policies.at(now).document)
             return sweep(app, template.scheduler, pending).document(pending)
     finally:
         app.close()

@@ -165,9 +165,9 @@ def scene(world: World) -> Scene:
     """Entry ``other`` is proposed first, so every stream's versions rise with store position."""
     other = world.proposed()
     entry = world.active()
-    world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
-    world.app.review(world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
-    world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC, again")
+    world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+    world.app.entries.review(world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+    world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC, again")
     # The library names the table: ``stored_events`` on SQLite, ``watchlist_events`` on PostgreSQL.
     table = world.app.recorder.events_table_name  # type: ignore[attr-defined]
     result = Scene(world, other.id, entry.id, Database(world.settings, table))
@@ -240,7 +240,7 @@ def assert_reported(scene: Scene, expected: list[Expected], events: int) -> None
         for stream in dict.fromkeys(s for s, _, _, _ in expected if isinstance(s, UUID)):
             in_stream = [e for e in expected if e[0] == stream and e[3] not in LOG_PROBLEMS]
             with pytest.raises(IntegrityFailure) as raised:
-                fresh.entry(stream)
+                fresh.entries.get(stream)
             assert_failures(raised.value.failures, in_stream)
             for _, _, position, _ in in_stream:
                 assert f"position {position}" in raised.value.message
@@ -252,7 +252,7 @@ class TestTamperingIsReportedWhereItHappened:
             report = verify_store(fresh)
             assert report.ok, report.failures
             assert report.events == OFFICER_EVENTS + 1 + 5
-            assert fresh.entry(scene.entry).id == scene.entry
+            assert fresh.entries.get(scene.entry).id == scene.entry
         result = run_audit_cli(scene.world.settings)
         assert result.exit_code == 0, result.stderr
         document = json.loads(result.stdout)
@@ -350,7 +350,7 @@ class TestTamperingIsReportedWhereItHappened:
         self, scene: Scene
     ) -> None:
         world = scene.world
-        world.app.revoke(world.admin, world.reviewer.officer_id, "Left the force")
+        world.app.officers.revoke(world.admin, world.reviewer.officer_id, "Left the force")
         revoked_at = world.app.position()
         scene.forged_review(world.reviewer)
         position = scene.position(scene.entry, 6)

@@ -77,7 +77,7 @@ class Bench:
     def enrol(self, roles: frozenset[Role], rank: Rank = SENIOR, prefix: str = "CELL") -> Signer:
         """Enrol a fresh officer (by the setup administrator) and return their signer."""
         signer = Signer(self.new_id(prefix), keys.generate())
-        self.app.enrol(
+        self.app.officers.enrol(
             self.world.admin,
             signer.officer_id,
             f"Officer {signer.officer_id}",
@@ -98,7 +98,7 @@ class Bench:
     def deployment(self) -> Deployment:
         """A deployment authorised by the setup authoriser (a superintendent), starting in an hour."""
         start = clock.now() + timedelta(hours=1)
-        return self.app.authorise_deployment(
+        return self.app.deployments.authorise(
             self.world.authoriser,
             "Central station concourse",
             "People wanted on warrant are known to travel through it",
@@ -118,7 +118,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     with clock.frozen(T0) as handle:
         world = found_world(settings)
         scheduler = Signer("SCHED-0001", keys.generate())
-        world.app.enrol(
+        world.app.officers.enrol(
             world.admin,
             scheduler.officer_id,
             "Retention scheduler",
@@ -138,24 +138,24 @@ Setup = Callable[[Bench, Signer], Attempt]
 
 def _enrol(b: Bench, s: Signer) -> Attempt:
     new_id, key = b.new_id("NEW"), keys.public_b64(keys.generate().public_key())
-    return lambda: b.app.enrol(
+    return lambda: b.app.officers.enrol(
         s, new_id, "New Officer", Rank.CONSTABLE, frozenset({Role.CUSTODIAN}), key
     )
 
 
 def _revoke(b: Bench, s: Signer) -> Attempt:
     target = b.enrol(frozenset({Role.CUSTODIAN}), Rank.CONSTABLE, "TARGET")
-    return lambda: b.app.revoke(s, target.officer_id, "Left the force")
+    return lambda: b.app.officers.revoke(s, target.officer_id, "Left the force")
 
 
 def _change_rank(b: Bench, s: Signer) -> Attempt:
     target = b.enrol(frozenset({Role.CUSTODIAN}), Rank.CONSTABLE, "TARGET")
-    return lambda: b.app.change_rank(s, target.officer_id, Rank.SERGEANT, "Promoted")
+    return lambda: b.app.officers.change_rank(s, target.officer_id, Rank.SERGEANT, "Promoted")
 
 
 def _change_roles(b: Bench, s: Signer) -> Attempt:
     target = b.enrol(frozenset({Role.CUSTODIAN}), Rank.CONSTABLE, "TARGET")
-    return lambda: b.app.change_roles(
+    return lambda: b.app.officers.change_roles(
         s, target.officer_id, frozenset({Role.REVIEWER}), "Moved to the review team"
     )
 
@@ -163,60 +163,60 @@ def _change_roles(b: Bench, s: Signer) -> Attempt:
 def _rotate_key(b: Bench, s: Signer) -> Attempt:
     target = b.enrol(frozenset({Role.CUSTODIAN}), Rank.CONSTABLE, "TARGET")
     key = keys.public_b64(keys.generate().public_key())
-    return lambda: b.app.rotate_key(s, target.officer_id, key, "Laptop lost")
+    return lambda: b.app.officers.rotate_key(s, target.officer_id, key, "Laptop lost")
 
 
 def _propose(b: Bench, s: Signer) -> Attempt:
-    return lambda: b.app.propose(s, proposal())
+    return lambda: b.app.entries.propose(s, proposal())
 
 
 def _authorise(b: Bench, s: Signer) -> Attempt:
     entry = b.proposed()
-    return lambda: b.app.authorise(s, entry.id, "Necessary and proportionate.")
+    return lambda: b.app.entries.authorise(s, entry.id, "Necessary and proportionate.")
 
 
 def _verify_source(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    return lambda: b.app.verify_source(s, entry.id, SourceStatus.LIVE, None, "PNC checked")
+    return lambda: b.app.entries.verify_source(s, entry.id, SourceStatus.LIVE, None, "PNC checked")
 
 
 def _review(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    return lambda: b.app.review(s, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+    return lambda: b.app.entries.review(s, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
 
 
 def _remove(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    return lambda: b.app.remove(s, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
+    return lambda: b.app.entries.remove(s, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
 
 
 def _reveal(b: Bench, s: Signer) -> Attempt:
     entry = b.proposed()
-    return lambda: b.app.reveal(s, entry.id, "Subject access request 42")
+    return lambda: b.app.entries.reveal(s, entry.id, "Subject access request 42")
 
 
 def _checked(b: Bench) -> Entry:
     """An active entry with a source check at version 3."""
     entry = b.active()
-    b.app.verify_source(b.world.custodian, entry.id, SourceStatus.LIVE, None, "PNC checked")
+    b.app.entries.verify_source(b.world.custodian, entry.id, SourceStatus.LIVE, None, "PNC checked")
     return entry
 
 
 def _correct(b: Bench, s: Signer) -> Attempt:
     entry = _checked(b)
-    return lambda: b.app.correct(
+    return lambda: b.app.entries.correct(
         s, entry.id, 3, None, {"status": "resolved"}, "The warrant had been withdrawn"
     )
 
 
 def _retract(b: Bench, s: Signer) -> Attempt:
     entry = _checked(b)
-    return lambda: b.app.retract(s, entry.id, 3, "Recorded against the wrong entry")
+    return lambda: b.app.entries.retract(s, entry.id, 3, "Recorded against the wrong entry")
 
 
 def _confirm(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    late = b.app.remove(
+    late = b.app.entries.remove(
         b.world.custodian,
         entry.id,
         RemovalReason.CASE_CLOSED,
@@ -226,7 +226,7 @@ def _confirm(b: Bench, s: Signer) -> Attempt:
         source_ref="CASE-2026-77",
     )
     assert late.state.pending == (3,)
-    return lambda: b.app.confirm(s, entry.id, 3, "Checked against the case file")
+    return lambda: b.app.entries.confirm(s, entry.id, 3, "Checked against the case file")
 
 
 def _expire(b: Bench, s: Signer) -> Attempt:
@@ -236,17 +236,17 @@ def _expire(b: Bench, s: Signer) -> Attempt:
         expires_at=(now + timedelta(seconds=60)).isoformat(),
     )
     b.clock.advance(timedelta(minutes=2))  # the module clock only ever moves forward
-    return lambda: b.app.expire(s, entry.id, b.new_id("RUN"))
+    return lambda: b.app.retention.expire(s, entry.id, b.new_id("RUN"))
 
 
 def _publish_policy(b: Bench, s: Signer) -> Attempt:
     # The built-in rules under another title: later cells are judged exactly as before.
-    return lambda: b.app.publish_policy(s, PolicyDocument(title="Matrix test policy"), None)
+    return lambda: b.app.policies.publish(s, PolicyDocument(title="Matrix test policy"), None)
 
 
 def _authorise_deployment(b: Bench, s: Signer) -> Attempt:
     start = clock.now() + timedelta(hours=1)
-    return lambda: b.app.authorise_deployment(
+    return lambda: b.app.deployments.authorise(
         s,
         "Central station concourse",
         "People wanted on warrant are known to travel through it",
@@ -260,27 +260,27 @@ def _authorise_deployment(b: Bench, s: Signer) -> Attempt:
 
 def _compile(b: Bench, s: Signer) -> Attempt:
     deployment, entry = b.deployment(), b.active()
-    return lambda: b.app.compile_deployment(s, deployment.id, [entry.id])
+    return lambda: b.app.deployments.compile(s, deployment.id, [entry.id])
 
 
 def _start(b: Bench, s: Signer) -> Attempt:
     deployment = b.deployment()
-    b.app.compile_deployment(b.world.custodian, deployment.id, [])
-    return lambda: b.app.start_deployment(s, deployment.id)
+    b.app.deployments.compile(b.world.custodian, deployment.id, [])
+    return lambda: b.app.deployments.start(s, deployment.id)
 
 
 def _end(b: Bench, s: Signer) -> Attempt:
     deployment = b.deployment()
-    b.app.compile_deployment(b.world.custodian, deployment.id, [])
-    b.app.start_deployment(b.world.authoriser, deployment.id)
-    return lambda: b.app.end_deployment(s, deployment.id)
+    b.app.deployments.compile(b.world.custodian, deployment.id, [])
+    b.app.deployments.start(b.world.authoriser, deployment.id)
+    return lambda: b.app.deployments.end(s, deployment.id)
 
 
 def _reconstruct(b: Bench, s: Signer) -> Attempt:
     # Reconstruction only reads; governance/ offers no signed call, so the gate is the one
     # ``watchlist deployment reconstruct`` runs before ``projections.reconstruction.reconstruct``.
     deployment = b.deployment()
-    b.app.compile_deployment(b.world.custodian, deployment.id, [])
+    b.app.deployments.compile(b.world.custodian, deployment.id, [])
 
     def attempt() -> object:
         b.app.authenticate(s, Action.RECONSTRUCT_DEPLOYMENT)
@@ -290,7 +290,7 @@ def _reconstruct(b: Bench, s: Signer) -> Attempt:
 
 
 def _disclose(b: Bench, s: Signer) -> Attempt:
-    return lambda: b.app.record_disclosure(
+    return lambda: b.app.disclosures.record(
         s, "Court order 2026/12", "Defence solicitor", "bundle of the whole record"
     )
 
@@ -299,7 +299,7 @@ def _read_access_log(b: Bench, s: Signer) -> Attempt:
     # As ``watchlist audit access``: the gate, then the (unsigned) read.
     def attempt() -> object:
         b.app.authenticate(s, Action.READ_ACCESS_LOG)
-        return b.app.accesses()
+        return b.app.disclosures.accesses()
 
     return attempt
 
@@ -309,7 +309,7 @@ def _open_retention(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
 
     def attempt() -> object:
-        record = b.app._retention(s, entry.id)
+        record = b.app.retention._retention(s, entry.id)
         b.app.record(record, signer=s)
         return record
 
@@ -318,23 +318,23 @@ def _open_retention(b: Bench, s: Signer) -> Attempt:
 
 def _place_hold(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    return lambda: b.app.place_hold(s, entry.id, "CASE-1", "Appeal pending")
+    return lambda: b.app.retention.place_hold(s, entry.id, "CASE-1", "Appeal pending")
 
 
 def _release_hold(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    b.app.place_hold(b.world.legal, entry.id, "CASE-1", "Appeal pending")
-    return lambda: b.app.release_hold(s, entry.id, "CASE-1", "Appeal concluded")
+    b.app.retention.place_hold(b.world.legal, entry.id, "CASE-1", "Appeal pending")
+    return lambda: b.app.retention.release_hold(s, entry.id, "CASE-1", "Appeal concluded")
 
 
 def _erase(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    b.app.remove(b.world.custodian, entry.id, RemovalReason.ERASURE_UPHELD, None, "Upheld")
-    return lambda: b.app.erase(s, entry.id, "Erasure request upheld")
+    b.app.entries.remove(b.world.custodian, entry.id, RemovalReason.ERASURE_UPHELD, None, "Upheld")
+    return lambda: b.app.retention.erase(s, entry.id, "Erasure request upheld")
 
 
 def _record_sweep(b: Bench, s: Signer) -> Attempt:
-    return lambda: b.app.record_sweep(s, b.new_id("RUN"), {"expired": 0, "erased": 0}, [], [], [])
+    return lambda: b.app.retention.record_sweep(s, b.new_id("RUN"), {"expired": 0, "erased": 0}, [], [], [])
 
 
 CALLS: dict[Action, dict[str, Setup]] = {
@@ -464,7 +464,7 @@ def test_founding_through_the_write_path_always_makes_the_founder_an_administrat
     app = WatchlistApp(settings)
     founder = Signer("FOUNDER-01", keys.generate())
     log_key = keys.public_b64(keys.generate().public_key())
-    app.found("test.example/watchlist", "First Officer", SENIOR, founder, log_key)
+    app.officers.found("test.example/watchlist", "First Officer", SENIOR, founder, log_key)
     assert app.officer(founder.officer_id).roles == ALLOWED[Action.FOUND_STORE] == {Role.ADMIN}
     assert verify_store(app).ok
     app.close()
@@ -581,7 +581,7 @@ def test_verification_refuses_an_entry_event_signed_without_the_role(
         f"officer {signer.officer_id} did not hold a role allowed to {action} at this position"
     ]
     with pytest.raises(IntegrityFailure, match="did not hold a role allowed"):
-        world.reopen().entry(entry.id)
+        world.reopen().entries.get(entry.id)
 
 
 def test_verification_refuses_records_of_their_own_stream_signed_without_the_role(
@@ -632,9 +632,9 @@ def test_verification_judges_the_role_held_at_the_events_position(
     invalid; and granting the role later does not make an earlier forged event valid."""
     world = sqlite_world
     entry = world.active()
-    world.app.review(world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+    world.app.entries.review(world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
     reviewer = world.reviewer.officer_id
-    world.app.change_roles(world.admin, reviewer, frozenset({Role.CUSTODIAN}), "Moved post")
+    world.app.officers.change_roles(world.admin, reviewer, frozenset({Role.CUSTODIAN}), "Moved post")
     frozen.advance(timedelta(minutes=1))
     late = forge(
         world.app, entry.id, "watchlist:Entry.Reviewed", world.reviewer, **_review_payload(T0)
@@ -642,7 +642,7 @@ def test_verification_judges_the_role_held_at_the_events_position(
     early = forge(
         world.app, entry.id, "watchlist:Entry.Reviewed", world.custodian, **_review_payload(T0)
     )
-    world.app.change_roles(
+    world.app.officers.change_roles(
         world.admin,
         world.custodian.officer_id,
         frozenset({Role.CUSTODIAN, Role.REVIEWER}),
