@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from governance.errors import Failure
-from governance.ledger import merkle
+from governance.ledger import merkle, merkle_trees
 from governance.ledger.notes import Checkpoint
 from governance.storage.recorders import TreeReader
 
@@ -45,19 +45,19 @@ class LogAudit:
         self.upto = upto
         self.trusted = sorted(trusted, key=lambda t: t.checkpoint.size)
         self.failures: list[Failure] = []
-        self.frontier = merkle.Frontier()
+        self.frontier = merkle_trees.Frontier()
         if since is not None:
             self.frontier = self._resume(since)
             self.trusted = [t for t in self.trusted if t.checkpoint.size > since.checkpoint.size]
         self._stored = self._stored_leaves(self.frontier.size)
         self._next = next(self._stored, None)
 
-    def _resume(self, since: Trusted) -> merkle.Frontier:
+    def _resume(self, since: Trusted) -> merkle_trees.Frontier:
         """Start from a trusted checkpoint: its subtrees must be stored and fold to its root."""
         size = since.checkpoint.size
         try:
             frontier = (
-                merkle.Frontier.of_stored(size, self.reader.node)
+                merkle_trees.Frontier.of_stored(size, self.reader.node)
                 if size <= self.stored_size
                 else None
             )
@@ -73,7 +73,7 @@ class LogAudit:
                     "history was rewritten, forked or rolled back",
                 )
             )
-            return merkle.Frontier()
+            return merkle_trees.Frontier()
         return frontier
 
     def first_position(self) -> int | None:

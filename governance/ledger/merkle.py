@@ -9,11 +9,8 @@ leaves [index * 2**level, (index + 1) * 2**level); level 0 holds the leaf hashes
 once it is complete and never changes afterwards, so ``append_nodes`` yields rows to INSERT and
 every other function reads O(log n) of them through a ``NodeReader``.
 
-Proof generation follows RFC 9162 §2.1.3.1 (PATH) and §2.1.4.1 (PROOF / SUBPROOF); verification
-follows §2.1.3.2 and §2.1.4.2 literally, plus the conventions of the transparency-dev reference:
-a consistency proof from size 0 is an error and equal sizes need an empty proof and equal roots.
-This verifier is stricter than the reference in one way: every hash it is given (leaf hash, roots,
-proof elements) must be exactly 32 bytes.
+Proof generation follows RFC 9162 §2.1.3.1 (PATH) and §2.1.4.1 (PROOF / SUBPROOF). Checking a
+proof is ``governance.ledger.merkle_verify``; trees held in memory are ``merkle_trees``.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from governance.errors import InvalidInput, ProofError
+from governance.errors import InvalidInput
 
 HASH_SIZE = 32
 """Length in bytes of every hash in the tree (SHA-256)."""
@@ -158,153 +155,3 @@ def consistency_proof(old_size: int, new_size: int, get_node: NodeReader) -> lis
         proof.append(subtree_hash(start, end, get_node))
     proof.reverse()
     return proof
-
-
-def _check_hash(name: str, value: bytes) -> None:
-    if len(value) != HASH_SIZE:
-        raise ProofError(f"{name} must be {HASH_SIZE} bytes, got {len(value)}")
-
-
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
-    """Check an inclusion proof per RFC 9162 §2.1.3.2; raise ``ProofError`` if it fails."""
-    if not 0 <= index < size:
-        raise ProofError(f"leaf index {index} is not in a tree of size {size}")
-    _check_hash("leaf hash", leaf_hash)
-    _check_hash("root", root)
-    for i, element in enumerate(proof):
-        _check_hash(f"inclusion proof element {i}", element)
-    fn, sn, r = index, size - 1, leaf_hash
-    for p in proof:
-        if sn == 0:
-            raise ProofError("inclusion proof is too long")
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            r = node_hash(r, p)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise ProofError("inclusion proof is too short")
-    if r != root:
-        raise ProofError("inclusion proof does not lead to the expected root")
-
-
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
-    """Check a consistency proof per RFC 9162 §2.1.4.2; raise ``ProofError`` if it fails."""
-    if old_size < 0:
-        raise ProofError(f"tree size must not be negative, got {old_size}")
-    if old_size > new_size:
-        raise ProofError(f"old size {old_size} is larger than new size {new_size}")
-    if old_size == 0:
-        raise ProofError("a consistency proof from the empty tree is meaningless")
-    _check_hash("old root", old_root)
-    _check_hash("new root", new_root)
-    for i, element in enumerate(proof):
-        _check_hash(f"consistency proof element {i}", element)
-    if old_size == new_size:
-        if proof:
-            raise ProofError("sizes are equal but the consistency proof is not empty")
-        if old_root != new_root:
-            raise ProofError("sizes are equal but the roots differ")
-        return
-    if not proof:
-        raise ProofError("consistency proof is empty")
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:
-        path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn, sn = fn >> 1, sn >> 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            raise ProofError("consistency proof is too long")
-        if fn & 1 or fn == sn:
-            fr, sr = node_hash(c, fr), node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            sr = node_hash(sr, c)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise ProofError("consistency proof is too short")
-    if fr != old_root:
-        raise ProofError("consistency proof does not lead to the old root")
-    if sr != new_root:
-        raise ProofError("consistency proof does not lead to the new root")
-
-
-class InMemoryTree:
-    """A whole tree held in a dict of perfect-subtree nodes (for tests and offline verification)."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[tuple[int, int], bytes] = {}
-        self._size = 0
-
-    @property
-    def size(self) -> int:
-        """The number of leaves appended so far."""
-        return self._size
-
-    def get_node(self, level: int, index: int) -> bytes:
-        """Return the stored node (level, index); a ``NodeReader``."""
-        return self.nodes[(level, index)]
-
-    def append(self, data: bytes, *, prehashed: bool = False) -> int:
-        """Append raw leaf data (or, with ``prehashed``, a leaf hash); return its index."""
-        leaf = data if prehashed else leaf_hash(data)
-        for level, index, value in append_nodes(self._size, leaf, self.get_node):
-            self.nodes[(level, index)] = value
-        self._size += 1
-        return self._size - 1
-
-    def root(self, size: int | None = None) -> bytes:
-        """Return the root of the first ``size`` leaves (default: all of them)."""
-        size = self._size if size is None else size
-        if size > self._size:
-            raise InvalidInput(f"tree has {self._size} leaves, not {size}")
-        return root(size, self.get_node)
-
-
-class Frontier:
-    """The right edge of a growing tree: O(log n) memory, for recomputing roots while streaming."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._stack: list[tuple[int, bytes]] = []
-
-    @classmethod
-    def of_stored(cls, size: int, get_node: NodeReader) -> Frontier:
-        """The frontier of the first ``size`` leaves, read from stored perfect subtrees (O(log n))."""
-        frontier = cls()
-        offset = 0
-        for level in range(size.bit_length() - 1, -1, -1):
-            if size >> level & 1:
-                frontier._stack.append((level, get_node(level, offset >> level)))
-                offset += 1 << level
-        frontier.size = size
-        return frontier
-
-    def append(self, leaf: bytes) -> None:
-        """Append a leaf hash."""
-        level, current = 0, leaf
-        while self._stack and self._stack[-1][0] == level:
-            _, left = self._stack.pop()
-            current = node_hash(left, current)
-            level += 1
-        self._stack.append((level, current))
-        self.size += 1
-
-    def root(self) -> bytes:
-        """MTH of the leaves appended so far."""
-        if not self._stack:
-            return EMPTY_ROOT
-        current = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
-            current = node_hash(left, current)
-        return current

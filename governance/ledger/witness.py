@@ -16,7 +16,7 @@ from pathlib import Path
 
 from governance.errors import Conflict, InvalidInput, NotFound, ProofError
 from governance.integrity import keys
-from governance.ledger import merkle, notes
+from governance.ledger import merkle_verify, notes
 
 STATE_FILE = "witness.json"
 KEY_FILE = "witness-key.pem"
@@ -127,7 +127,7 @@ def check_extends(
             f"consistency: a proof from size {size} to {checkpoint.size} is needed to cosign"
         )
     try:
-        merkle.verify_consistency(size, checkpoint.size, root, checkpoint.root, proof)
+        merkle_verify.verify_consistency(size, checkpoint.size, root, checkpoint.root, proof)
     except ProofError:
         raise ProofError(
             f"fork: checkpoint of size {checkpoint.size} is not consistent with the cosigned size {size}"

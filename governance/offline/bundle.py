@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from governance.errors import ProofError
-from governance.ledger import merkle, notes
+from governance.ledger import merkle, merkle_trees, merkle_verify, notes
 from governance.offline.events import (
     Event,
     Replay,
@@ -55,7 +55,7 @@ def leaf_hash(event: Event) -> bytes:
 
 def root_of(leaves: list[bytes], size: int) -> bytes:
     """MTH of the first ``size`` leaf hashes."""
-    frontier = merkle.Frontier()
+    frontier = merkle_trees.Frontier()
     for leaf in leaves[:size]:
         frontier.append(leaf)
     return frontier.root()
@@ -188,7 +188,7 @@ def check_checkpoints(
                 raise ProofError(f"it ends at size {new}, not at the bundle's {len(leaves)}")
             old_root = held.get(old, root_of(leaves, old))
             path = [bytes.fromhex(element) for element in path]
-            merkle.verify_consistency(old, new, old_root, root_of(leaves, new), path)
+            merkle_verify.verify_consistency(old, new, old_root, root_of(leaves, new), path)
         except (KeyError, TypeError, ValueError, ProofError) as error:
             report.fail("merkle-log", f"proofs.json entry {number} does not verify ({error})")
 

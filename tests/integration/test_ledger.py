@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from governance.ledger import merkle
+from governance.ledger import merkle, merkle_verify
 from governance.ledger.leaves import leaf_data
 from governance.ledger.log import Ledger
 from governance.ledger.log_audit import LogAudit
@@ -41,9 +41,11 @@ class TestMerkleLog:
         size, root = ledger.size(), ledger.root()
         for position in (1, 5, size):
             proof = ledger.inclusion(position)
-            merkle.verify_inclusion(proof.leaf_hash, proof.leaf_index, size, proof.proof, root)
+            merkle_verify.verify_inclusion(
+                proof.leaf_hash, proof.leaf_index, size, proof.proof, root
+            )
         consistency = ledger.consistency(4)
-        merkle.verify_consistency(4, size, ledger.root(4), root, consistency.proof)
+        merkle_verify.verify_consistency(4, size, ledger.root(4), root, consistency.proof)
 
     def test_a_full_audit_reports_the_tree_it_recomputed(self, world: World) -> None:
         world.active()
@@ -96,9 +98,9 @@ class TestBlocksOfStoredSubtrees:
             assert ledger.root(size) == merkle.mth(leaves[:size])
         for position in range(1, world.app.position() + 1):
             proof = ledger.inclusion(position)
-            merkle.verify_inclusion(
+            merkle_verify.verify_inclusion(
                 proof.leaf_hash, proof.leaf_index, len(leaves), proof.proof, root
             )
         consistency = ledger.consistency(5)
-        merkle.verify_consistency(5, len(leaves), ledger.root(5), root, consistency.proof)
+        merkle_verify.verify_consistency(5, len(leaves), ledger.root(5), root, consistency.proof)
         assert verify_store(world.reopen()).ok

@@ -32,7 +32,7 @@ from governance.errors import Conflict, IntegrityFailure, PermissionDenied, Rule
 from governance.integrity import keys
 from governance.integrity.sealing import MasterKey
 from governance.integrity.signing import Signer
-from governance.ledger import merkle
+from governance.ledger import merkle_verify
 from governance.ledger.leaves import event_leaf_hash
 from governance.ledger.log import Ledger
 from governance.services.store_audit import verify_store
@@ -413,7 +413,7 @@ class TestErasure:
         proof = ledger.inclusion(proposal.position)
         assert proof.leaf_hash == event_leaf_hash(proposal.stored)
         assert proof.root == ledger.root() == report.root
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             proof.leaf_hash, proof.leaf_index, proof.tree_size, proof.proof, proof.root
         )
         reopened.close()

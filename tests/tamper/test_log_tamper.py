@@ -130,9 +130,9 @@ class TestCleanLog:
             log.checkpoint(), Ledger(log.app).log_verifier(), "test.example/watchlist"
         )
         proof = Ledger(log.app).inclusion(4)
-        from governance.ledger import merkle
+        from governance.ledger import merkle_verify
 
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             proof.leaf_hash, proof.leaf_index, held.size, proof.proof, held.root
         )
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from governance.ledger import merkle
+from governance.ledger import merkle, merkle_trees
 from governance.ledger.leaves import block_rows, completed_blocks, read_node
 
 FAST = settings(max_examples=40, deadline=None)
@@ -61,7 +61,7 @@ batches = st.lists(st.lists(st.binary(max_size=4), min_size=1, max_size=9), max_
 def test_roots_and_proofs_equal_the_tree_that_stores_every_node(
     block: int, appended: list[list[bytes]]
 ) -> None:
-    log, whole = BlockedLog(block), merkle.InMemoryTree()
+    log, whole = BlockedLog(block), merkle_trees.InMemoryTree()
     for batch in appended:
         log.append(batch)
         for data in batch:

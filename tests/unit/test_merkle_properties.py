@@ -7,10 +7,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from governance.errors import InvalidInput, ProofError
-from governance.ledger import merkle
+from governance.ledger import merkle, merkle_trees
 from governance.ledger.merkle import (
     EMPTY_ROOT,
-    InMemoryTree,
     NodeReader,
     append_nodes,
     consistency_proof,
@@ -20,9 +19,9 @@ from governance.ledger.merkle import (
     node_hash,
     root,
     subtree_hash,
-    verify_consistency,
-    verify_inclusion,
 )
+from governance.ledger.merkle_trees import InMemoryTree
+from governance.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 MAX_LEAVES = 64
 FAST = settings(max_examples=30, deadline=None)
@@ -250,7 +249,7 @@ def test_verification_rejects_hashes_that_are_not_32_bytes() -> None:
 def test_a_streaming_frontier_gives_the_same_root_as_the_definition_at_every_size(
     leaves: list[bytes],
 ) -> None:
-    frontier = merkle.Frontier()
+    frontier = merkle_trees.Frontier()
     assert frontier.root() == merkle.EMPTY_ROOT
     for count, data in enumerate(leaves, start=1):
         frontier.append(merkle.leaf_hash(data))

@@ -19,13 +19,9 @@ from typing import Any
 import pytest
 
 from governance.errors import ProofError
-from governance.ledger.merkle import (
-    InMemoryTree,
-    consistency_proof,
-    inclusion_proof,
-    verify_consistency,
-    verify_inclusion,
-)
+from governance.ledger.merkle import consistency_proof, inclusion_proof
+from governance.ledger.merkle_trees import InMemoryTree
+from governance.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "merkle"
 
