@@ -110,7 +110,9 @@ def build_batch(
         entries = []
         for _ in range(size):
             entry_id = app.entries.new_id()
-            sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), app.entries.master_key)
+            sealed = seal(
+                proposal.subject.model_dump(mode="json"), str(entry_id), app.entries.master_key
+            )
             entry = Entry(
                 id=entry_id,
                 actor="PC-1",

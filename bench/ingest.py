@@ -97,7 +97,9 @@ def ours(count: int) -> dict[str, float]:
         def run() -> None:
             for _ in range(count):
                 entry = world.app.entries.propose(world.custodian, proposal)
-                world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+                world.app.entries.authorise(
+                    world.authoriser, entry.id, "Necessary and proportionate."
+                )
 
         _, per_second = rate(count, run)
         fresh = world.reopen()

@@ -121,7 +121,9 @@ def deploy(app: WatchlistApp, ids: list[str]) -> tuple[UUID, float]:
     if end > built_end:  # a rerun: the window's sources are re-checked, as before any deployment
         with clock.frozen(end):
             for entry_id in window:
-                app.entries.verify_source(keys["PC-1"], entry_id, SourceStatus.LIVE, None, "PNC re-check")
+                app.entries.verify_source(
+                    keys["PC-1"], entry_id, SourceStatus.LIVE, None, "PNC re-check"
+                )
         end += timedelta(minutes=1)
     with clock.frozen(end):
         deployment = app.deployments.authorise(

@@ -238,6 +238,9 @@ def access(
     session = session_of(ctx)
     store = session.app()
     store.authenticate(session.signer(), Action.READ_ACCESS_LOG, fresh=True)
-    rows = [asdict(a) for a in store.disclosures.accesses(str(entry_id(entry)) if entry else None, officer)]
+    rows = [
+        asdict(a)
+        for a in store.disclosures.accesses(str(entry_id(entry)) if entry else None, officer)
+    ]
     columns = ["position", "at", "officer_id", "kind", "entry_id", "purpose", "recipient"]
     emit_rows(rows, columns, as_json, "Access log")

@@ -29,7 +29,9 @@ def inclusion(
     when = parse_instant(at, "at")
     position: int | None = None
     if known_at.startswith("deployment:"):
-        compiled = app.deployments.get(deployment_id(known_at.removeprefix("deployment:"))).compilation
+        compiled = app.deployments.get(
+            deployment_id(known_at.removeprefix("deployment:"))
+        ).compilation
         if compiled is None:
             raise InvalidInput("known-at: that deployment was never compiled, so it has no basis")
         position = int(compiled["basis"])

@@ -70,7 +70,9 @@ def enrol(
     if session.app().officers.is_enrolled(officer_id):
         raise Conflict(f"officer: {officer_id} is already enrolled")
     key = new_key(ctx, officer_id, public_key)
-    state = session.app().officers.enrol(signer, officer_id, name, rank, frozenset(role), key.public)
+    state = session.app().officers.enrol(
+        signer, officer_id, name, rank, frozenset(role), key.public
+    )
     key.store(session.settings.officer_key_path(officer_id))
     view = officer_view(state)
     emit(
@@ -121,7 +123,9 @@ def change_roles(
 ) -> None:
     """Replace an officer's roles (admin)."""
     session = session_of(ctx)
-    state = session.app().officers.change_roles(session.signer(), officer_id, frozenset(role), reason)
+    state = session.app().officers.change_roles(
+        session.signer(), officer_id, frozenset(role), reason
+    )
     emit(
         officer_view(state),
         as_json,

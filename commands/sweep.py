@@ -68,7 +68,9 @@ def release(
 ) -> None:
     """Release a legal hold."""
     session = session_of(ctx)
-    record = session.app().retention.release_hold(session.signer(), entry_id(entry), case_ref, reason)
+    record = session.app().retention.release_hold(
+        session.signer(), entry_id(entry), case_ref, reason
+    )
     emit(
         {"entry_id": record.entry_id, "held": record.held, "cases": sorted(record.holds)},
         as_json,

@@ -40,9 +40,7 @@ class DisclosureService:
         self.store = store
 
     @retried
-    def record(
-        self, signer: Signer, purpose: str, recipient: str, scope: str
-    ) -> Disclosure:
+    def record(self, signer: Signer, purpose: str, recipient: str, scope: str) -> Disclosure:
         """Log an export of the record (legal), before the bundle is handed over."""
         self.store.authenticate(signer, Action.EXPORT_RECORD)
         check_text("purpose", purpose)

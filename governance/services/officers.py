@@ -38,7 +38,9 @@ class OfficerService:
         if not admin_name.strip():
             raise InvalidInput("name: the administrator's name is required")
         if self.store.exists(ORIGIN_STREAM):
-            raise Conflict(f"store: {self.store.settings.describe()} already holds a watchlist store")
+            raise Conflict(
+                f"store: {self.store.settings.describe()} already holds a watchlist store"
+            )
         now = clock.now()
         founding = Origin(
             actor=signer.officer_id,

@@ -27,7 +27,9 @@ class RetentionService:
         """The entry's retention record, if any decision has been made."""
         if not self.store.exists(retention_stream(entry_id)):
             return None
-        record: Retention = self.store.load(retention_stream(entry_id), Retention, "retention record")
+        record: Retention = self.store.load(
+            retention_stream(entry_id), Retention, "retention record"
+        )
         return record
 
     def _retention(self, signer: Signer, entry_id: UUID) -> Retention:
@@ -74,7 +76,8 @@ class RetentionService:
             raise RuleViolation(
                 "status: the entry is still listed; remove it first (for example --reason erasure_upheld)"
             )
-        self.entries.subject_key(entry)  # a key already missing without an erasure record is tampering
+        # A key already missing without an erasure record is tampering: subject_key raises.
+        self.entries.subject_key(entry)
         record = self._retention(signer, entry_id)
         record.erase(signer.officer_id, reason, run_id, now)
         self.store.record(record, signer=signer, erase_keys=[str(entry.subject["key_ref"])])

@@ -92,7 +92,9 @@ def sweep(
         "review_overdue": len(due.review_overdue),
         "expiring_soon": len(due.expiring_soon),
     }
-    app.retention.record_sweep(signer, result.run_id, counts, due.review_overdue, due.expiring_soon, due.held)
+    app.retention.record_sweep(
+        signer, result.run_id, counts, due.review_overdue, due.expiring_soon, due.held
+    )
     return result
 
 
