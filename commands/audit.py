@@ -20,13 +20,10 @@ from commands.session import (
     read_text_input,
     session_of,
 )
-from governance.domain.permissions import Action
-from governance.domain.rules import check_text
-from governance.errors import Failure, GovernanceError, IntegrityFailure, InvalidInput
-from governance.ledger.log import Ledger, open_checkpoint, read_log_key
-from governance.ledger.log_audit import LOG, Trusted
-from governance.services.export import export_bundle
-from governance.services.store_audit import AuditReport, verify_store
+from governance.errors import IntegrityFailure, InvalidInput
+from governance.ledger.log import Ledger, read_log_key
+from governance.services.export import export_record
+from governance.services.store_audit import AuditReport, audit_record
 
 app = typer.Typer(no_args_is_help=True, help="Verify the record and prove it was only appended to.")
 app.add_typer(witness.app, name="witness")
@@ -36,21 +33,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def trusted_checkpoints(ledger: Ledger, files: list[Path]) -> tuple[list[Trusted], list[Failure]]:
-    """Open each trusted checkpoint file; a bad one is an integrity failure, not a crash."""
-    held, failures = [], []
-    verifier = ledger.log_verifier()
-    for path in files:
-        text = read_text_input(path, "--trusted")
-        try:
-            held.append(Trusted(path.name, open_checkpoint(text, verifier, ledger.origin)))
-        except GovernanceError as error:
-            failures.append(
-                Failure(LOG, None, None, f"trusted checkpoint {path.name}: {error.message}")
-            )
-    return held, failures
 
 
 @app.command("verify")
@@ -68,16 +50,9 @@ def verify(
     as_json: JsonFlag = False,
 ) -> None:
     """Check every event, the Merkle log and every trusted checkpoint. Exit 3 on any failure."""
-    store = session_of(ctx).app()
-    ledger = Ledger(store)
-    held, bad = trusted_checkpoints(ledger, trusted or [])
-    start, bad_start = trusted_checkpoints(ledger, [since] if since else [])
-    if bad_start:
-        raise IntegrityFailure(bad_start)
-    report = verify_store(store, held, since=start[0] if start else None)
-    report.failures = bad + report.failures
-    if trusted and not since:
-        report.trusted_size = max((t.checkpoint.size for t in held), default=0)
+    held = [(path.name, read_text_input(path, "--trusted")) for path in trusted or []]
+    start = (since.name, read_text_input(since, "--since")) if since else None
+    report = audit_record(session_of(ctx).app(), held, start)
     render(report, as_json)
     if not report.ok:
         raise IntegrityFailure(report.failures)
@@ -209,16 +184,17 @@ def export(
 ) -> None:
     """Write an offline bundle that 'python -m governance.offline.bundle DIR' checks with no store (legal)."""
     session = session_of(ctx)
-    store = session.app()
-    signer = session.signer()
-    store.authenticate(signer, Action.EXPORT_RECORD, fresh=True)
-    check_text("purpose", purpose)
     texts = [read_text_input(path, "--checkpoint") for path in checkpoint or []]
-    if sign:
-        texts.append(Ledger(store).checkpoint(log_signing_key(session)))
-    manifest = export_bundle(store, directory, texts, witness_key or [])
-    scope = f"bundle of {manifest['events']} events, tree root {manifest['root']}"
-    store.disclosures.record(signer, purpose, recipient, scope)
+    manifest = export_record(
+        session.app(),
+        session.signer(),
+        directory,
+        texts,
+        witness_key or [],
+        purpose,
+        recipient,
+        (lambda: log_signing_key(session)) if sign else None,
+    )
     summary = {k: manifest[k] for k in ("origin", "events", "tree_size", "root")}
     emit({**summary, "directory": str(directory)}, as_json, "Bundle written.")
 
@@ -236,11 +212,9 @@ def access(
 ) -> None:
     """List every consultation of personal data and every disclosure (legal or admin)."""
     session = session_of(ctx)
-    store = session.app()
-    store.authenticate(session.signer(), Action.READ_ACCESS_LOG, fresh=True)
+    wanted = str(entry_id(entry)) if entry else None
     rows = [
-        asdict(a)
-        for a in store.disclosures.accesses(str(entry_id(entry)) if entry else None, officer)
+        asdict(a) for a in session.app().disclosures.accesses(session.signer(), wanted, officer)
     ]
     columns = ["position", "at", "officer_id", "kind", "entry_id", "purpose", "recipient"]
     emit_rows(rows, columns, as_json, "Access log")

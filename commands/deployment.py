@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -12,15 +11,13 @@ import typer
 
 from commands.render import JSON_HELP, emit, emit_json, note, stdout
 from commands.session import session_of
-from governance import clock
 from governance.domain.deployment import UseCase
-from governance.domain.permissions import Action
 from governance.domain.vocabulary import Category
 from governance.errors import InvalidInput
+from governance.services.compiling import compile_watchlist
 from governance.services.deployments import describe
+from governance.services.reconstruction import reconstruct_deployment
 from governance.times import format_instant, parse_instant
-from projections.queries import candidates
-from projections.reconstruction import reconstruct
 from projections.report import Format, render
 
 app = typer.Typer(no_args_is_help=True, help="Authorise, compile, run and reconstruct deployments.")
@@ -82,12 +79,7 @@ def authorise(
 def compile_(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonFlag = False) -> None:
     """Compile the watchlist through the gate: only current, justified entries go on it (custodian)."""
     session = session_of(ctx)
-    store = session.app()
-    signer = session.signer()
-    now = clock.now()
-    window = store.policies.at(now).document.source_freshness
-    pool = [UUID(e) for e in candidates(store, now - window - timedelta(days=1))]
-    done = store.deployments.compile(signer, deployment_id(deployment), pool)
+    done = compile_watchlist(session.app(), session.signer(), deployment_id(deployment))
     compiled = done.compilation
     assert compiled is not None
     if compiled["size_warning"]:
@@ -154,9 +146,7 @@ def reconstruct_(
 ) -> None:
     """Every entry the gate judged, as known then and as known now, side by side (legal)."""
     session = session_of(ctx)
-    store = session.app()
-    store.authenticate(session.signer(), Action.RECONSTRUCT_DEPLOYMENT, fresh=True)
-    result = reconstruct(store, deployment_id(deployment))
+    result = reconstruct_deployment(session.app(), session.signer(), deployment_id(deployment))
     if not result.manifest_matches:
         note("[bold red]warning:[/] the compiled manifest does not match the record as known then")
     text = (

@@ -9,10 +9,8 @@ import typer
 from commands.deployment import deployment_id
 from commands.render import JSON_HELP, emit, emit_json
 from commands.session import entry_id, session_of
-from governance.errors import InvalidInput
+from governance.services.inclusion import KnownAt, answer_inclusion
 from governance.times import format_instant, parse_instant
-from projections.queries import inclusion as answer
-from projections.queries import position_at
 
 
 def inclusion(
@@ -25,19 +23,14 @@ def inclusion(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Answer for one entry at T, as known now, at an instant, or at a deployment's basis."""
-    app = session_of(ctx).app()
     when = parse_instant(at, "at")
-    position: int | None = None
     if known_at.startswith("deployment:"):
-        compiled = app.deployments.get(
-            deployment_id(known_at.removeprefix("deployment:"))
-        ).compilation
-        if compiled is None:
-            raise InvalidInput("known-at: that deployment was never compiled, so it has no basis")
-        position = int(compiled["basis"])
+        known = KnownAt(deployment_id=deployment_id(known_at.removeprefix("deployment:")))
     elif known_at != "now":
-        position = position_at(app, parse_instant(known_at, "known-at"))
-    on, view = answer(app, entry_id(entry), when, position)
+        known = KnownAt(instant=parse_instant(known_at, "known-at"))
+    else:
+        known = KnownAt()
+    on, view = answer_inclusion(session_of(ctx).app(), entry_id(entry), when, known)
     document = {
         "entry_id": view.entry_id,
         "at": format_instant(when),

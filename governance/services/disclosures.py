@@ -56,8 +56,15 @@ class DisclosureService:
         self.store.record(disclosure, signer=signer)
         return disclosure
 
-    def accesses(self, entry_id: str | None = None, officer_id: str | None = None) -> list[Access]:
-        """Every consultation and disclosure, verified, oldest first, optionally filtered."""
+    def accesses(
+        self, signer: Signer, entry_id: str | None = None, officer_id: str | None = None
+    ) -> list[Access]:
+        """Every consultation and disclosure, verified, oldest first, optionally filtered.
+
+        Only an officer who may read the access log (legal, admin) may ask; their standing is read
+        fresh, since asking writes nothing.
+        """
+        self.store.authenticate(signer, Action.READ_ACCESS_LOG, fresh=True)
         found = []
         for note in self.store.notifications(TOPICS):
             (checked,) = self.store.signed_events.read_verified(note.originator_id, lte=1)  # type: ignore[arg-type]

@@ -12,20 +12,52 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from governance import clock
 from governance.application import WatchlistApp
+from governance.domain.permissions import Action
+from governance.domain.rules import check_text
 from governance.errors import Conflict, InvalidInput
 from governance.integrity import keys
-from governance.ledger import merkle, notes
+from governance.integrity.signing import Signer
+from governance.ledger import merkle, note_keys
 from governance.ledger.log import Ledger, open_checkpoint
 from governance.times import format_instant
 
 FORMAT = "watchlist-bundle/1"
 PAGE = 1000
+
+
+def export_record(
+    app: WatchlistApp,
+    signer: Signer,
+    directory: Path,
+    checkpoints: Sequence[str],
+    witness_keys: Sequence[str],
+    purpose: str,
+    recipient: str,
+    log_key: Callable[[], Ed25519PrivateKey] | None,
+) -> dict[str, Any]:
+    """``watchlist audit export``: a legal officer takes the record out, and the disclosure is logged.
+
+    The officer's standing is checked (fresh) before anything else, so nobody is asked for the log
+    key's passphrase (``log_key`` unlocks it) who may not export. With ``log_key``, a fresh
+    checkpoint is signed and included; the disclosure is recorded once the bundle is written.
+    """
+    app.authenticate(signer, Action.EXPORT_RECORD, fresh=True)
+    check_text("purpose", purpose)
+    texts = list(checkpoints)
+    if log_key is not None:
+        texts.append(Ledger(app).checkpoint(log_key()))
+    manifest = export_bundle(app, directory, texts, witness_keys)
+    scope = f"bundle of {manifest['events']} events, tree root {manifest['root']}"
+    app.disclosures.record(signer, purpose, recipient, scope)
+    return manifest
 
 
 def export_bundle(
@@ -38,7 +70,7 @@ def export_bundle(
     if directory.exists() and any(directory.iterdir()):
         raise Conflict(f"directory: {directory} is not empty")
     for key in witness_keys:
-        notes.parse_verifier_key(key)
+        note_keys.parse_verifier_key(key)
     ledger = Ledger(app)
     verifier = ledger.log_verifier()
     opened = [(text, open_checkpoint(text, verifier, ledger.origin)) for text in checkpoints]

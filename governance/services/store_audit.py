@@ -23,12 +23,13 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from governance.application import WatchlistApp
-from governance.errors import Failure, IntegrityFailure
+from governance.errors import Failure, GovernanceError, IntegrityFailure
 from governance.integrity.envelope import GENESIS_PREV, EnvelopeError, state_hash
 from governance.integrity.verifier import SignatureJob
 from governance.ledger import merkle
 from governance.ledger.leaves import leaf_bytes
-from governance.ledger.log_audit import LogAudit, Trusted
+from governance.ledger.log import Ledger, open_checkpoint
+from governance.ledger.log_audit import LOG, LogAudit, Trusted
 from governance.storage.recorders import Record, Row
 from governance.storage.settings import StoreSettings
 from governance.times import parse_formatted, to_micros
@@ -63,6 +64,43 @@ class AuditReport:
     def unverified_tail(self) -> int | None:
         """Events after the largest trusted checkpoint (None when no checkpoint was given)."""
         return None if self.trusted_size is None else max(0, self.tree_size - self.trusted_size)
+
+
+def audit_record(
+    app: WatchlistApp,
+    trusted: Sequence[tuple[str, str]] = (),
+    since: tuple[str, str] | None = None,
+) -> AuditReport:
+    """``watchlist audit verify``: the store, its log, and the checkpoints a reader holds.
+
+    ``trusted`` and ``since`` are (name, text) pairs of checkpoints. A trusted checkpoint that does
+    not open is reported as a failure of the audit; a bad ``since`` checkpoint cannot anchor an
+    incremental audit at all (IntegrityFailure).
+    """
+    ledger = Ledger(app)
+    held, bad = _open_trusted(ledger, trusted)
+    start, bad_start = _open_trusted(ledger, [since] if since else [])
+    if bad_start:
+        raise IntegrityFailure(bad_start)
+    report = verify_store(app, held, since=start[0] if start else None)
+    report.failures = bad + report.failures
+    if trusted and not since:
+        report.trusted_size = max((t.checkpoint.size for t in held), default=0)
+    return report
+
+
+def _open_trusted(
+    ledger: Ledger, files: Sequence[tuple[str, str]]
+) -> tuple[list[Trusted], list[Failure]]:
+    """Open each trusted checkpoint; a bad one is an integrity failure, not a crash."""
+    held, failures = [], []
+    verifier = ledger.log_verifier()
+    for name, text in files:
+        try:
+            held.append(Trusted(name, open_checkpoint(text, verifier, ledger.origin)))
+        except GovernanceError as error:
+            failures.append(Failure(LOG, None, None, f"trusted checkpoint {name}: {error.message}"))
+    return held, failures
 
 
 def verify_store(

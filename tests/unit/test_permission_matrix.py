@@ -48,9 +48,9 @@ from governance.integrity import keys
 from governance.integrity.envelope import GENESIS_PREV, EnvelopeCodec, state_hash
 from governance.integrity.sealing import MasterKey
 from governance.integrity.signing import Signer
+from governance.services.reconstruction import reconstruct_deployment
 from governance.services.store_audit import verify_store
 from governance.storage.settings import StoreSettings
-from projections.reconstruction import reconstruct
 from tests.conftest import T0, World, found_world, proposal
 
 SENIOR = Rank.ASSISTANT_COMMISSIONER
@@ -182,7 +182,9 @@ def _verify_source(b: Bench, s: Signer) -> Attempt:
 
 def _review(b: Bench, s: Signer) -> Attempt:
     entry = b.active()
-    return lambda: b.app.entries.review(s, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+    return lambda: b.app.entries.review(
+        s, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None
+    )
 
 
 def _remove(b: Bench, s: Signer) -> Attempt:
@@ -277,14 +279,12 @@ def _end(b: Bench, s: Signer) -> Attempt:
 
 
 def _reconstruct(b: Bench, s: Signer) -> Attempt:
-    # Reconstruction only reads; governance/ offers no signed call, so the gate is the one
-    # ``watchlist deployment reconstruct`` runs before ``projections.reconstruction.reconstruct``.
+    # Reconstruction only reads; the service checks the reader's standing, as the CLI calls it.
     deployment = b.deployment()
     b.app.deployments.compile(b.world.custodian, deployment.id, [])
 
     def attempt() -> object:
-        b.app.authenticate(s, Action.RECONSTRUCT_DEPLOYMENT)
-        return reconstruct(b.app, deployment.id)
+        return reconstruct_deployment(b.app, s, deployment.id)
 
     return attempt
 
@@ -296,12 +296,7 @@ def _disclose(b: Bench, s: Signer) -> Attempt:
 
 
 def _read_access_log(b: Bench, s: Signer) -> Attempt:
-    # As ``watchlist audit access``: the gate, then the (unsigned) read.
-    def attempt() -> object:
-        b.app.authenticate(s, Action.READ_ACCESS_LOG)
-        return b.app.disclosures.accesses()
-
-    return attempt
+    return lambda: b.app.disclosures.accesses(s)
 
 
 def _open_retention(b: Bench, s: Signer) -> Attempt:
@@ -334,7 +329,9 @@ def _erase(b: Bench, s: Signer) -> Attempt:
 
 
 def _record_sweep(b: Bench, s: Signer) -> Attempt:
-    return lambda: b.app.retention.record_sweep(s, b.new_id("RUN"), {"expired": 0, "erased": 0}, [], [], [])
+    return lambda: b.app.retention.record_sweep(
+        s, b.new_id("RUN"), {"expired": 0, "erased": 0}, [], [], []
+    )
 
 
 CALLS: dict[Action, dict[str, Setup]] = {
@@ -632,9 +629,13 @@ def test_verification_judges_the_role_held_at_the_events_position(
     invalid; and granting the role later does not make an earlier forged event valid."""
     world = sqlite_world
     entry = world.active()
-    world.app.entries.review(world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+    world.app.entries.review(
+        world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None
+    )
     reviewer = world.reviewer.officer_id
-    world.app.officers.change_roles(world.admin, reviewer, frozenset({Role.CUSTODIAN}), "Moved post")
+    world.app.officers.change_roles(
+        world.admin, reviewer, frozenset({Role.CUSTODIAN}), "Moved post"
+    )
     frozen.advance(timedelta(minutes=1))
     late = forge(
         world.app, entry.id, "watchlist:Entry.Reviewed", world.reviewer, **_review_payload(T0)
