@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The demo store goes to $WATCHLIST_HOME, else ./.demo; --replace rebuilds an earlier demo there
+# (only a folder the demo made: a real store is refused).
 demo: $(STAMP)
-	$(BIN)/watchlist demo
+	$(BIN)/watchlist demo --replace
 
 test: lint typecheck
 	$(BIN)/pytest -q

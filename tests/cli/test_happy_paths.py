@@ -125,12 +125,3 @@ class TestEntryLifecycle:
         assert result["ok"] is True
         assert result["failures"] == []
         assert result["events"] == 1 + 6 + 2
-
-
-class TestDemo:
-    def test_the_demo_runs_end_to_end_and_verifies(self, cli: Cli) -> None:
-        result = cli.run("demo", "--home", str(cli.home / "demo"))
-        assert result.exit_code == 0, result.stderr
-        assert "authorised_by_proposer" in result.stderr
-        assert "audit verify" in result.stdout
-        assert "checks out" in result.stdout
