@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -9,9 +10,7 @@ from rich.progress import Progress
 
 from commands.render import JSON_HELP, emit, messages
 from commands.session import entry_id, session_of
-from governance import clock
-from governance.services.sweep import exclusive, sweep
-from projections.retention import due
+from governance.services.sweep import scheduled_sweep
 
 JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 holds = typer.Typer(no_args_is_help=True, help="Place and release legal holds (legal).")
@@ -26,17 +25,15 @@ def run(
 ) -> None:
     """Expire lapsed entries, flag overdue reviews, warn of expiries, erase data past retention."""
     session = session_of(ctx)
-    app = session.app()
     signer = None if dry_run else session.signer()
-    with exclusive(app):
-        now = clock.now()
-        pending = due(app, now, app.policies.at(now).document)
-        total = len(pending.expire) + len(pending.erase)
-        with Progress(console=messages, transient=True, disable=total < 50 or as_json) as bar:
-            task = bar.add_task("sweeping", total=total)
-            result = sweep(app, signer, pending, dry_run, lambda n: bar.advance(task, n))  # type: ignore[arg-type]
-    document = result.document(pending)
-    summary = "Dry run: nothing changed." if dry_run else f"Sweep {result.run_id} recorded."
+    with Progress(console=messages, transient=True, disable=as_json) as bar:
+
+        def progress_for(total: int) -> Callable[[int], None]:
+            task = bar.add_task("sweeping", total=total, visible=total >= 50)
+            return lambda n: bar.advance(task, n)
+
+        document = scheduled_sweep(session.app(), signer, dry_run, progress_for)
+    summary = "Dry run: nothing changed." if dry_run else f"Sweep {document['run_id']} recorded."
     emit(document, as_json, summary)
 
 

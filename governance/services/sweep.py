@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
+from governance import clock
 from governance.application import WatchlistApp
 from governance.domain.permissions import Action
 from governance.errors import Conflict, RuleViolation
 from governance.integrity.signing import Signer
+from projections.retention import due as find_due
 
 ERASURE_REASON = "retention period ended"
 
@@ -55,6 +57,25 @@ class SweepResult:
             "review_overdue_entries": due.review_overdue,
             "expiring_soon_entries": due.expiring_soon,
         }
+
+
+def scheduled_sweep(
+    app: WatchlistApp,
+    signer: Signer | None,
+    dry_run: bool,
+    progress_for: Callable[[int], Callable[[int], None]] = lambda _: lambda _n: None,
+) -> dict[str, Any]:
+    """``watchlist sweep``: under the store's sweep lock, find what is due now and carry it out.
+
+    ``progress_for(total)`` is told how many actions are due and returns what to call as each is
+    done (the CLI's progress bar). A dry run needs no signer and changes nothing.
+    """
+    with exclusive(app):
+        now = clock.now()
+        pending = find_due(app, now, app.policies.at(now).document)
+        advance = progress_for(len(pending.expire) + len(pending.erase))
+        result = sweep(app, signer, pending, dry_run, advance)  # type: ignore[arg-type]
+    return result.document(pending)
 
 
 def sweep(
