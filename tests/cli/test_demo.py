@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from commands.demo import DEMO_PASSPHRASE, MARKER, path_to_watchlist
+from commands.demo import MARKER, path_to_watchlist
+from commands.demo_story import DEMO_PASSPHRASE
 from commands.main import app
 from governance.integrity import keys
 
