@@ -177,7 +177,7 @@ class WatchlistApp(Application[UUID]):
         The write is refused, writing nothing, if an officer or policy record was stored after the
         position this process's checks relied on (``OfficerFeed.known``): the command's checks of the
         signer's standing and of the policy in force would be stale. That is a Conflict too, and
-        ``retried`` commands run again on the new records.
+        ``retried`` service calls run again on the new records.
         """
         started = [(a.id, a.version - len(a.pending_events)) for a in aggregates]
         # The oldest view of officers and policy the command's checks may rest on: the one its

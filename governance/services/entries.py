@@ -1,4 +1,4 @@
-"""Entry commands: propose, authorise, record source checks, review, remove, reveal the subject."""
+"""The entry service: propose, authorise, record source checks, review, remove, reveal the subject."""
 
 from __future__ import annotations
 

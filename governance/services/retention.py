@@ -1,4 +1,4 @@
-"""Retention commands: expiry, erasure by destroying the data key, legal holds, sweep records."""
+"""The retention service: expiry, erasure by destroying the data key, legal holds, sweep records."""
 
 from __future__ import annotations
 
