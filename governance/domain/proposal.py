@@ -1,7 +1,8 @@
 """The ENTRY.json file a custodian submits, validated at the edge with pydantic.
 
 Unknown fields are rejected; every problem is reported as one ``field: message`` line. Rules that
-depend on the clock (review and expiry dates) are checked by ``governance.domain.entry.check_proposal``.
+depend on the clock (review and expiry dates, age) are checked by
+``governance.domain.rules.check_proposal``.
 """
 
 from __future__ import annotations

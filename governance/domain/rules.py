@@ -1,11 +1,48 @@
-"""Small validation rules shared by entry commands: dates in range, justifications present."""
+"""The rules an entry's commands check: a proposal against the clock, dates in range, text present."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from governance.domain import defaults
 from governance.domain.policy import PolicyDocument
 from governance.errors import InvalidInput
+from governance.times import age_in_years
+
+if TYPE_CHECKING:
+    from governance.domain.proposal import EntryProposal
+
+
+def check_proposal(proposal: EntryProposal, now: datetime, policy: PolicyDocument) -> bool:
+    """Rules of a proposal that depend on the clock; returns whether the subject is a minor.
+
+    Raises ``InvalidInput`` naming every problem at once, one ``field: message`` line each.
+    """
+    problems = []
+    born = proposal.subject.date_of_birth
+    minor = age_in_years(born, now) < defaults.ADULT_AGE
+    if born > now.date():
+        problems.append("subject.date_of_birth: is in the future")
+    if minor and proposal.safeguarding_rationale is None:
+        problems.append(
+            "safeguarding_rationale: the subject is under 18 (from date_of_birth); "
+            "a minor needs a recorded safeguarding rationale"
+        )
+    if proposal.image.captured_on > now.date():
+        problems.append("image.captured_on: is in the future")
+    if proposal.category not in policy.permitted_categories:
+        problems.append(
+            f"category: {proposal.category.value} is not permitted by the policy in force"
+        )
+    interval = policy.review_interval(proposal.category, proposal.vulnerable or minor)
+    try:
+        check_dates(proposal.review_by, proposal.expires_at, now, interval, policy)
+    except InvalidInput as error:
+        problems += error.problems
+    if problems:
+        raise InvalidInput(problems)
+    return minor
 
 
 def check_dates(

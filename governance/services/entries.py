@@ -8,17 +8,15 @@ from typing import Any
 from uuid import UUID
 
 from governance import clock
-from governance.domain import defaults
 from governance.domain.backdating import check_effective_at
 from governance.domain.consultation import Consultation
 from governance.domain.entry import Entry
 from governance.domain.permissions import Action
-from governance.domain.policy import PolicyDocument
 from governance.domain.proposal import EntryProposal
 from governance.domain.retention import Retention, retention_stream
-from governance.domain.rules import check_dates, check_text
+from governance.domain.rules import check_proposal, check_text
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
-from governance.errors import IntegrityFailure, InvalidInput, NotFound, RuleViolation
+from governance.errors import IntegrityFailure, NotFound, RuleViolation
 from governance.ids import uuid7
 from governance.integrity.sealing import MasterKey, seal, unseal
 from governance.integrity.signing import Signer
@@ -26,7 +24,6 @@ from governance.integrity.verifier import Checked
 from governance.services.policies import PolicyService
 from governance.services.ports import Store
 from governance.services.retry import retried
-from governance.times import age_in_years
 
 ERASED = "erased"
 
@@ -294,31 +291,3 @@ class EntryService:
             self.get(UUID(str(n.originator_id)))
             for n in self.store.notifications(["watchlist:Entry.Proposed"])
         ]
-
-
-def check_proposal(proposal: EntryProposal, now: datetime, policy: PolicyDocument) -> bool:
-    """Rules of a proposal that depend on the clock; returns whether the subject is a minor."""
-    problems = []
-    born = proposal.subject.date_of_birth
-    minor = age_in_years(born, now) < defaults.ADULT_AGE
-    if born > now.date():
-        problems.append("subject.date_of_birth: is in the future")
-    if minor and proposal.safeguarding_rationale is None:
-        problems.append(
-            "safeguarding_rationale: the subject is under 18 (from date_of_birth); "
-            "a minor needs a recorded safeguarding rationale"
-        )
-    if proposal.image.captured_on > now.date():
-        problems.append("image.captured_on: is in the future")
-    if proposal.category not in policy.permitted_categories:
-        problems.append(
-            f"category: {proposal.category.value} is not permitted by the policy in force"
-        )
-    interval = policy.review_interval(proposal.category, proposal.vulnerable or minor)
-    try:
-        check_dates(proposal.review_by, proposal.expires_at, now, interval, policy)
-    except InvalidInput as error:
-        problems += error.problems
-    if problems:
-        raise InvalidInput(problems)
-    return minor
