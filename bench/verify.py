@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bench.common import machine
 from bench.pointintime import store
 from governance.application import WatchlistApp
-from governance.ledger import notes
+from governance.ledger import checkpoints, notes
 from governance.ledger.log import Ledger, open_checkpoint
 from governance.ledger.log_audit import Trusted
 from governance.services.store_audit import verify_store
@@ -58,7 +58,7 @@ def checkpoint_at(app: WatchlistApp, size: int) -> Trusted:
         (app.settings.home / "log-key.der").read_bytes(), None
     )
     assert isinstance(log_key, Ed25519PrivateKey)
-    body = notes.Checkpoint(ledger.origin, size, ledger.root(size)).body()
+    body = checkpoints.Checkpoint(ledger.origin, size, ledger.root(size)).body()
     text = notes.sign_note(body, ledger.origin, log_key)
     return Trusted(f"size-{size}", open_checkpoint(text, ledger.log_verifier(), ledger.origin))
 

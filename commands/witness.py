@@ -13,8 +13,10 @@ from commands.session import passphrase_from, read_text_input, session_of
 from governance import clock
 from governance.errors import InvalidInput
 from governance.ledger import witness
+from governance.ledger.checkpoints import parse_checkpoint
 from governance.ledger.log import Ledger
-from governance.ledger.notes import open_note, parse_checkpoint, parse_verifier_key
+from governance.ledger.note_keys import parse_verifier_key
+from governance.ledger.notes import open_note
 
 app = typer.Typer(
     no_args_is_help=True, help="A witness: cosign checkpoints, refuse rollbacks and forks."

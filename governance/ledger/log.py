@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from governance.application import WatchlistApp
 from governance.errors import InvalidInput, NotFound, ProofError
 from governance.integrity import keys
-from governance.ledger import merkle, notes
+from governance.ledger import checkpoints, merkle, note_keys, notes
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,10 @@ class Ledger:
     def origin(self) -> str:
         return self.app.verifier.founding.origin
 
-    def log_verifier(self) -> notes.Verifier:
+    def log_verifier(self) -> note_keys.Verifier:
         """The log's public key as a signed-note verifier (named by the origin)."""
         raw = base64.b64decode(self.app.verifier.founding.log_public_key)
-        return notes.parse_verifier_key(notes.verifier_key(self.origin, raw))
+        return note_keys.parse_verifier_key(note_keys.verifier_key(self.origin, raw))
 
     def size(self) -> int:
         """Number of leaves (events) in the log."""
@@ -74,7 +74,7 @@ class Ledger:
         if keys.public_raw(log_key.public_key()) != expected:
             raise InvalidInput("log key: this key is not the log key named in the founding record")
         size = self.size()
-        body = notes.Checkpoint(self.origin, size, self.root(size)).body()
+        body = checkpoints.Checkpoint(self.origin, size, self.root(size)).body()
         return notes.sign_note(body, self.origin, log_key)
 
     def inclusion(self, position: int) -> InclusionProof:
@@ -99,10 +99,10 @@ class Ledger:
         return ConsistencyProof(old_size, new_size, self.root(old_size), self.root(new_size), proof)
 
 
-def open_checkpoint(text: str, verifier: notes.Verifier, origin: str) -> notes.Checkpoint:
+def open_checkpoint(text: str, verifier: note_keys.Verifier, origin: str) -> checkpoints.Checkpoint:
     """A checkpoint signed by this log's key for this origin, or ``ProofError``."""
     note = notes.open_note(text, [verifier])
-    checkpoint = notes.parse_checkpoint(note.text)
+    checkpoint = checkpoints.parse_checkpoint(note.text)
     if checkpoint.origin != origin:
         raise ProofError(
             f"checkpoint is for origin '{checkpoint.origin}', not this store's '{origin}'"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from governance.errors import Failure
 from governance.ledger import merkle, merkle_trees
-from governance.ledger.notes import Checkpoint
+from governance.ledger.checkpoints import Checkpoint
 from governance.storage.recorders import TreeReader
 
 PAGE = 5000

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from governance.errors import Conflict, InvalidInput, NotFound, ProofError
 from governance.integrity import keys
-from governance.ledger import merkle_verify, notes
+from governance.ledger import checkpoints, merkle_verify, note_keys, notes
 
 STATE_FILE = "witness.json"
 KEY_FILE = "witness-key.pem"
@@ -71,12 +71,12 @@ class WitnessState:
 
 def init_witness(state_dir: Path, name: str, log_key: str, passphrase: str) -> str:
     """Create a witness for the log whose verifier key is ``log_key``; return the witness's key."""
-    notes.parse_verifier_key(log_key)
+    note_keys.parse_verifier_key(log_key)
     if (state_dir / STATE_FILE).exists():
         raise Conflict(f"state: {state_dir} already holds a witness")
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     private = keys.generate()
-    verifier = notes.witness_verifier_key(name, private.public_key())
+    verifier = note_keys.witness_verifier_key(name, private.public_key())
     keys.write_private_key(state_dir / KEY_FILE, private, passphrase)
     WitnessState(name, log_key).save(state_dir)
     return verifier
@@ -86,7 +86,7 @@ def witness_key(state_dir: Path, passphrase: str) -> str:
     """The witness's verifier key (``name+id+base64``)."""
     state = WitnessState.load(state_dir)
     private = keys.read_private_key(state_dir / KEY_FILE, passphrase)
-    return notes.witness_verifier_key(state.name, private.public_key())
+    return note_keys.witness_verifier_key(state.name, private.public_key())
 
 
 def cosign(
@@ -94,9 +94,9 @@ def cosign(
 ) -> str:
     """Check ``signed_checkpoint`` against the last one cosigned and return it cosigned."""
     state = WitnessState.load(state_dir)
-    log = notes.parse_verifier_key(state.log_key)
+    log = note_keys.parse_verifier_key(state.log_key)
     note = notes.open_note(signed_checkpoint, [log])
-    checkpoint = notes.parse_checkpoint(note.text)
+    checkpoint = checkpoints.parse_checkpoint(note.text)
     if checkpoint.origin != log.name:
         raise ProofError(
             f"checkpoint origin '{checkpoint.origin}' is not the watched log '{log.name}'"
@@ -111,7 +111,7 @@ def cosign(
 
 
 def check_extends(
-    size: int, root: bytes, checkpoint: notes.Checkpoint, proof: list[bytes] | None
+    size: int, root: bytes, checkpoint: checkpoints.Checkpoint, proof: list[bytes] | None
 ) -> None:
     """Refuse a rollback or a fork relative to the last cosigned (size, root)."""
     if checkpoint.size < size:

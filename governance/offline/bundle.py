@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from governance.errors import ProofError
-from governance.ledger import merkle, merkle_trees, merkle_verify, notes
+from governance.ledger import checkpoints, merkle, merkle_trees, merkle_verify, note_keys, notes
 from governance.offline.events import (
     Event,
     Replay,
@@ -145,16 +145,16 @@ def check_leaves(events: list[Event], files: dict[str, bytes], report: Report) -
     return computed
 
 
-def witness_key(text: Any) -> notes.Verifier:
+def witness_key(text: Any) -> note_keys.Verifier:
     """Parse a cosignature/v1 (type 0x04) witness verifier key; ProofError if it is not one."""
-    verifier = notes.parse_verifier_key(text) if isinstance(text, str) else None
-    if verifier is None or verifier.sig_type != notes.SIG_COSIGNATURE_V1:
+    verifier = note_keys.parse_verifier_key(text) if isinstance(text, str) else None
+    if verifier is None or verifier.sig_type != note_keys.SIG_COSIGNATURE_V1:
         raise ProofError(f"{text!r} is not a cosignature/v1 witness key")
     return verifier
 
 
 def check_checkpoints(
-    files: dict[str, bytes], log: notes.Verifier | None, witnesses: list[notes.Verifier],
+    files: dict[str, bytes], log: note_keys.Verifier | None, witnesses: list[note_keys.Verifier],
     origin: str | None, leaves: list[bytes], report: Report,
 ) -> None:  # fmt: skip
     """Each checkpoint: signed by the log key, for this origin, matching the recomputed tree."""
@@ -163,7 +163,7 @@ def check_checkpoints(
         where = f"checkpoint:{name.removeprefix('checkpoints/')}"
         try:
             note = notes.open_note(files[name], [log] if log else [], witnesses)
-            checkpoint = notes.parse_checkpoint(note.text)
+            checkpoint = checkpoints.parse_checkpoint(note.text)
         except ProofError as error:
             report.fail(where, error.message)
             continue
@@ -210,7 +210,9 @@ def check_registry(
 
 
 def verify_bundle(
-    directory: Path, pinned: notes.Verifier | None = None, extra: list[notes.Verifier] | None = None
+    directory: Path,
+    pinned: note_keys.Verifier | None = None,
+    extra: list[note_keys.Verifier] | None = None,
 ) -> Report:
     """Run every check on the bundle in ``directory``; raise UsageError if it is not a bundle."""
     try:
@@ -230,8 +232,8 @@ def verify_bundle(
 
 
 def _verify(
-    directory: Path, manifest: dict[str, Any], pinned: notes.Verifier | None,
-    extra: list[notes.Verifier], report: Report,
+    directory: Path, manifest: dict[str, Any], pinned: note_keys.Verifier | None,
+    extra: list[note_keys.Verifier], report: Report,
 ) -> None:  # fmt: skip
     listed = manifest.get("files")
     if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
@@ -248,7 +250,7 @@ def _verify(
     log = None
     try:
         raw = from_b64(found.get("log_public_key"))
-        log = notes.parse_verifier_key(notes.verifier_key(found["origin"], raw))
+        log = note_keys.parse_verifier_key(note_keys.verifier_key(found["origin"], raw))
     except (KeyError, TypeError, ValueError, ProofError):
         report.fail("bundle", "the founding record names no valid log key")
     expected = {
@@ -321,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     try:
         args = parser.parse_args(argv)
-        pinned = None if args.log_key is None else notes.parse_verifier_key(args.log_key)
-        if pinned is not None and pinned.sig_type != notes.SIG_ED25519:
+        pinned = None if args.log_key is None else note_keys.parse_verifier_key(args.log_key)
+        if pinned is not None and pinned.sig_type != note_keys.SIG_ED25519:
             raise UsageError("--log-key is not an Ed25519 note signer key")
         if not args.directory.is_dir():
             raise UsageError(f"{args.directory} is not a directory")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from governance.ledger import notes
+from governance.ledger import checkpoints, note_keys, notes
 from tests.cli.conftest import Cli
 
 
@@ -22,8 +22,8 @@ class TestCheckpoints:
     ) -> None:
         text = checkpoint(store, tmp_path / "cp.txt")
         key = store.ok("audit", "log-key")["log_key"]
-        note = notes.open_note(text, [notes.parse_verifier_key(key)])
-        parsed = notes.parse_checkpoint(note.text)
+        note = notes.open_note(text, [note_keys.parse_verifier_key(key)])
+        parsed = checkpoints.parse_checkpoint(note.text)
         assert parsed.origin == "test.example/watchlist"
         assert parsed.size == 7
         assert text.splitlines()[3] == ""

@@ -30,7 +30,7 @@ from governance.domain.vocabulary import Rank, Role
 from governance.integrity import keys
 from governance.integrity.sealing import MasterKey
 from governance.integrity.signing import Signer
-from governance.ledger import merkle, notes, witness
+from governance.ledger import checkpoints, merkle, note_keys, notes, witness
 from governance.ledger.leaves import leaf_data
 from governance.ledger.log import Ledger
 from governance.offline.bundle import main
@@ -167,7 +167,7 @@ def reseal(bundle: Path, log_key: Ed25519PrivateKey) -> None:
     root = merkle.mth(data)
     for path in (bundle / "checkpoints").iterdir():
         path.unlink()
-    body = notes.Checkpoint(ORIGIN, len(events), root).body()
+    body = checkpoints.Checkpoint(ORIGIN, len(events), root).body()
     (bundle / "checkpoints" / "001.txt").write_text(notes.sign_note(body, ORIGIN, log_key))
     (bundle / "proofs.json").write_text("[]")
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -248,7 +248,7 @@ class TestVerdicts:
     def test_the_pinned_log_key_of_the_store_is_accepted(
         self, built: Built, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        key = notes.verifier_key(ORIGIN, built.log_key.public_key())
+        key = note_keys.verifier_key(ORIGIN, built.log_key.public_key())
         code, _, err = verify(built.bundles["clean"], capsys, "--log-key", key)
         assert (code, err) == (0, "")
 
@@ -412,7 +412,7 @@ class TestTampering:
     def test_a_checkpoint_for_another_origin_is_refused(
         self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        body = notes.Checkpoint("other.example/watchlist", 3, merkle.EMPTY_ROOT).body()
+        body = checkpoints.Checkpoint("other.example/watchlist", 3, merkle.EMPTY_ROOT).body()
         (clean / "checkpoints" / "900-other.txt").write_text(
             notes.sign_note(body, ORIGIN, built.log_key)
         )
@@ -427,7 +427,7 @@ class TestTampering:
     def test_a_checkpoint_whose_root_does_not_match_the_events_is_refused(
         self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        body = notes.Checkpoint(ORIGIN, 3, hashlib.sha256(b"fork").digest()).body()
+        body = checkpoints.Checkpoint(ORIGIN, 3, hashlib.sha256(b"fork").digest()).body()
         (clean / "checkpoints" / "900-fork.txt").write_text(
             notes.sign_note(body, ORIGIN, built.log_key)
         )
@@ -450,7 +450,7 @@ class TestTampering:
     def test_a_pinned_log_key_that_differs_fails(
         self, built: Built, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        other = notes.verifier_key(ORIGIN, keys.generate().public_key())
+        other = note_keys.verifier_key(ORIGIN, keys.generate().public_key())
         code, _, err = verify(built.bundles["clean"], capsys, "--log-key", other)
         assert code == 3
         assert "FAILED at bundle: the pinned --log-key" in err

@@ -18,7 +18,7 @@ from governance.errors import ProofError
 from governance.integrity import keys
 from governance.integrity.sealing import MasterKey
 from governance.integrity.signing import Signer
-from governance.ledger import notes, witness
+from governance.ledger import checkpoints, notes, witness
 from governance.ledger.log import Ledger, open_checkpoint
 from governance.ledger.log_audit import Trusted
 from governance.services.store_audit import AuditReport, verify_store
@@ -282,14 +282,14 @@ class TestTruncationAndRollback:
 
 class TestCheckpoints:
     def test_a_checkpoint_for_another_origin_is_refused(self, log: Log) -> None:
-        body = notes.Checkpoint("evil.example/watchlist", 2, b"\x00" * 32).body()
+        body = checkpoints.Checkpoint("evil.example/watchlist", 2, b"\x00" * 32).body()
         forged = notes.sign_note(body, "test.example/watchlist", log.log_key)
         with pytest.raises(ProofError, match="origin"):
             log.trusted(forged)
 
     def test_a_checkpoint_signed_by_another_key_is_refused(self, log: Log) -> None:
         ledger = Ledger(log.app)
-        body = notes.Checkpoint(ledger.origin, ledger.size(), ledger.root()).body()
+        body = checkpoints.Checkpoint(ledger.origin, ledger.size(), ledger.root()).body()
         with pytest.raises(ProofError):
             log.trusted(notes.sign_note(body, ledger.origin, keys.generate()))
 
@@ -312,13 +312,17 @@ class TestWitness:
             witness.cosign(state, first, None, "pw", 1_800_000_002)
         ledger = Ledger(log.app)
         forked = notes.sign_note(
-            notes.Checkpoint(ledger.origin, 8, b"\x01" * 32).body(), ledger.origin, log.log_key
+            checkpoints.Checkpoint(ledger.origin, 8, b"\x01" * 32).body(),
+            ledger.origin,
+            log.log_key,
         )
         with pytest.raises(ProofError, match="fork"):
             witness.cosign(state, forked, None, "pw", 1_800_000_003)
         log.add_entries(1)
         bigger_fork = notes.sign_note(
-            notes.Checkpoint(ledger.origin, 9, b"\x02" * 32).body(), ledger.origin, log.log_key
+            checkpoints.Checkpoint(ledger.origin, 9, b"\x02" * 32).body(),
+            ledger.origin,
+            log.log_key,
         )
         with pytest.raises(ProofError, match="fork"):
             witness.cosign(

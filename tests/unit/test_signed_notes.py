@@ -1,4 +1,4 @@
-"""C2SP signed notes, checkpoints and cosignatures (governance.ledger.notes).
+"""C2SP signed notes, checkpoints, cosignatures (governance.ledger.notes, checkpoints, note_keys).
 
 Known answers come from published sources, not from this code:
 
@@ -20,21 +20,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance.errors import ProofError
-from governance.ledger.notes import (
+from governance.ledger.checkpoints import Checkpoint, parse_checkpoint
+from governance.ledger.note_keys import (
     SIG_COSIGNATURE_V1,
     SIG_ED25519,
-    Checkpoint,
-    Cosignature,
-    add_signature,
-    cosign,
     key_id,
-    open_note,
-    parse_checkpoint,
     parse_verifier_key,
-    sign_note,
     verifier_key,
     witness_verifier_key,
 )
+from governance.ledger.notes import Cosignature, add_signature, cosign, open_note, sign_note
 
 PETER_KEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 PETER_SIGNER_KEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
