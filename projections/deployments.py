@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from governance.domain.judging import Basis
 from governance.domain.vocabulary import Category
 from governance.integrity.envelope import Envelope
 from governance.times import from_micros, to_micros
-from projections.judging import Basis, basis, verdict, views
+from projections.judging import basis, verdict, views
 from projections.storage import Tx
 
 DEPLOYMENT = "watchlist:Deployment."

@@ -10,9 +10,10 @@ from datetime import datetime
 from uuid import UUID
 
 from governance.application import WatchlistApp
+from governance.domain.judging import Basis, Judgement
 from governance.errors import NotFound
 from governance.times import to_micros
-from projections.judging import Basis, View, basis, views
+from projections.judging import basis, views
 from projections.runner import catch_up, projection_store
 
 
@@ -24,7 +25,7 @@ def current_position(app: WatchlistApp) -> int:
 
 def inclusion(
     app: WatchlistApp, entry_id: UUID, at: datetime, known_at: int | None
-) -> tuple[Basis, View]:
+) -> tuple[Basis, Judgement]:
     """``watchlist inclusion``: the entry at ``at`` as known at ``known_at`` (default: now).
 
     The events the answer rests on are read back from the store and verified.

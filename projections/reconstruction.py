@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from governance.application import WatchlistApp
+from governance.domain.judging import Basis
 from governance.errors import RuleViolation
 from governance.services.deployments import describe
 from governance.times import format_instant, format_micros
@@ -28,7 +29,7 @@ from projections.deployments import (
     row,
     stored_then,
 )
-from projections.judging import Basis, basis, knowledge_points, rejudged, verdict, views
+from projections.judging import basis, knowledge_points, rejudged, verdict, views
 from projections.queries import current_position
 from projections.runner import projection_store
 from projections.storage import Tx

@@ -18,8 +18,9 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
-#: Bump when a projection table changes shape: the projection is then dropped and rebuilt.
-SCHEMA_VERSION = 6
+#: Bump when a projection table changes shape, or what is stored in it (7: the one judge's
+#: verdicts in ``wl_then_views``): the projection is then dropped and rebuilt.
+SCHEMA_VERSION = 7
 
 TABLES = [
     "CREATE TABLE IF NOT EXISTS {t}wl_entry_facts (entry_id TEXT NOT NULL, version INTEGER NOT NULL, "

@@ -140,9 +140,17 @@ def fold(
     if not steps:
         return EntryState(pending=_pending(resolved))
     state = steps[-1][1]
-    lapsed = expire and at is not None and state.expires_at is not None and at >= state.expires_at
-    if lapsed and state.status in (Status.PROPOSED, Status.ACTIVE):
-        state = replace(state, status=Status.EXPIRED)
+    return lapsed(state, at) if expire and at is not None else state
+
+
+def lapsed(state: EntryState, at: datetime) -> EntryState:
+    """The state with expiry applied: listed past its ``expires_at`` at ``at`` reads as expired."""
+    if (
+        state.status in (Status.PROPOSED, Status.ACTIVE)
+        and state.expires_at is not None
+        and at >= state.expires_at
+    ):
+        return replace(state, status=Status.EXPIRED)
     return state
 
 

@@ -1,48 +1,32 @@
 """Deployments: authorise, compile the watchlist through the gate, start, end; and judging entries.
 
 ``judge`` answers "was this entry current and justified at T, as known at store position R?" from
-verified events, using ``governance.domain.justification.assess``. The compile gate is ``judge`` applied
-to every candidate at the planned start, as known now.
+verified events, with the one judge (``governance.domain.judging``) over the event store's entry
+history. The compile gate is ``judge`` applied to every candidate at the planned start, as known now.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import project_aggregate
-
 from governance import canonical, clock
+from governance.domain import judging
 from governance.domain.deployment import Deployment, UseCase, check_plan
-from governance.domain.entry import Entry
-from governance.domain.facts import fold, resolve
-from governance.domain.justification import Assessment, assess
+from governance.domain.judging import Basis, Judgement
 from governance.domain.permissions import Action
 from governance.domain.vocabulary import Category
-from governance.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.integrity.signing import Signer
 from governance.services.entries import EntryService
 from governance.services.policies import PolicyService
 from governance.services.ports import Store
 from governance.services.retry import retried
+from governance.services.stored_history import StoredHistory
 from governance.times import format_instant
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """An assessment with where it came from: the entry version and the evidence events."""
-
-    entry_id: UUID
-    at: datetime
-    known_at: int
-    version: int
-    policy_version: int
-    assessment: Assessment
-    evidence: list[dict[str, Any]]
 
 
 class DeploymentService:
@@ -182,55 +166,14 @@ class DeploymentService:
         known_at: int,
         permitted: Iterable[Category] | None = None,
     ) -> Judgement:
-        """Was the entry current and justified at ``at``, as known at position ``known_at``?"""
-        checked = self.store.signed_events.read_verified(entry_id)
-        if not checked:
-            raise NotFound(f"entry: {entry_id} not found")
-        known = [c for c in checked if c.record.position <= known_at and c.envelope is not None]
-        if not known:
-            state = fold([], at)
-            version = 0
-            places: dict[int, tuple[int, str, str]] = {}
-        else:
-            entry: Entry | None = project_aggregate(
-                None, [self.store.verifier.to_event(c.envelope) for c in known if c.envelope]
-            )
-            assert entry is not None
-            state = fold(resolve(entry.facts), at)
-            version = entry.version
-            places = {
-                c.record.stored.originator_version: (
-                    c.record.position,
-                    c.envelope.actor,
-                    c.record.stored.topic,
-                )
-                for c in known
-                if c.envelope
-            }
+        """Was the entry current and justified at ``at``, as known at position ``known_at``?
+
+        Read from the verified events (``NotFound`` if the entry has none), by the one judge.
+        """
         in_force = self.policies.at(at, known_at)
-        revoked = False
-        if state.authorised_by is not None:
-            standing = self.store.verifier.officer_at(state.authorised_by, known_at + 1)
-            revoked = bool(
-                standing and standing.revoked and standing.revoked_at and standing.revoked_at <= at
-            )
-        assessment = assess(
-            state, at, in_force.document, None if permitted is None else set(permitted), revoked
-        )
-        evidence = [
-            {
-                "fact": name,
-                "stream": str(entry_id),
-                "version": v,
-                "position": places[v][0],
-                "actor": places[v][1],
-                "type": places[v][2].rpartition(".")[2],
-            }
-            for name, versions in sorted(assessment.evidence.items())
-            for v in versions
-            if v in places
-        ]
-        return Judgement(entry_id, at, known_at, version, in_force.version, assessment, evidence)
+        chosen = None if permitted is None else frozenset(permitted)
+        on = Basis(at, known_at, in_force.version, in_force.document, chosen)
+        return judging.judge(StoredHistory(self.store), [str(entry_id)], on)[str(entry_id)]
 
 
 def manifest_sha256(manifest: list[dict[str, Any]]) -> str:

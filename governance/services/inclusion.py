@@ -11,8 +11,8 @@ from datetime import datetime
 from uuid import UUID
 
 from governance.application import WatchlistApp
+from governance.domain.judging import Basis, Judgement
 from governance.errors import InvalidInput
-from projections.judging import Basis, View
 from projections.queries import inclusion, position_at
 
 
@@ -26,7 +26,7 @@ class KnownAt:
 
 def answer_inclusion(
     app: WatchlistApp, entry_id: UUID, at: datetime, known: KnownAt
-) -> tuple[Basis, View]:
+) -> tuple[Basis, Judgement]:
     """The entry at ``at`` as known at ``known``, with the events it rests on verified."""
     position: int | None = None
     if known.deployment_id is not None:
