@@ -11,6 +11,7 @@ import json
 import re
 import shlex
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return system_temp
 
 
-def watchlist(*args: str, env: dict[str, str] | None = None) -> Result:
+def watchlist(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     result = CliRunner(env=env).invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -56,9 +57,9 @@ def next_commands(stdout: str) -> list[list[str]]:
     return [shlex.split(line, comments=True) for line in tail.splitlines() if line.strip()]
 
 
-def run_next_commands(stdout: str) -> list[Result]:
-    """Run the printed commands in order, as a shell would; every one must succeed."""
-    env: dict[str, str] = {}
+def run_next_commands(stdout: str, shell: Mapping[str, str] | None = None) -> list[Result]:
+    """Run the printed commands in order, as a shell with ``shell`` set would; all must succeed."""
+    env: dict[str, str | None] = dict(shell or {})
     results = []
     for words in next_commands(stdout):
         if words[0] == "export":
@@ -66,6 +67,10 @@ def run_next_commands(stdout: str) -> list[Result]:
                 name, _, value = word.partition("=")
                 if name != "PATH":  # the test runs watchlist in this process
                     env[name] = value
+            continue
+        if words[0] == "unset":
+            for name in words[1:]:
+                env[name] = None  # CliRunner unsets a variable given as None
             continue
         assert words[0] == "watchlist", words
         result = watchlist(*words[1:], env=env)
@@ -155,6 +160,13 @@ class TestTheNextCommands:
                 f"WATCHLIST_PASSPHRASE={DEMO_PASSPHRASE}",
             ]
         ]
+
+    def test_with_a_database_url_set_the_demo_stays_on_sqlite_and_says_to_unset_it(self) -> None:
+        url = {"WATCHLIST_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+        result = watchlist("demo", env=url)
+        assert result.exit_code == 0, result.stderr
+        assert ["unset", "WATCHLIST_DATABASE_URL"] in next_commands(result.stdout)
+        assert run_next_commands(result.stdout, shell=url)
 
     def test_a_path_line_is_printed_when_the_running_watchlist_is_not_on_path(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
