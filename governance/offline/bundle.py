@@ -5,7 +5,9 @@ verifier. Following docs/bundle-format.md it checks, in order: the manifest's fi
 event in store order (envelope, placement, versions and hash chain per stream, sealed-ciphertext
 hashes, recording time, the signer's standing in an officer registry replayed from the events, the
 Ed25519 signature); the Merkle leaves and root (RFC 9162); the log key; each signed checkpoint, its
-witness cosignatures and the consistency proofs; and the exported officer registry.
+witness cosignatures and the consistency proofs; and the exported officer registry. This module
+runs the checks in that order; they live beside it in ``files`` (reading the bundle), ``events``
+(each event) and ``merkle_log`` (the leaves, checkpoints and proofs).
 
 Exit codes: 0 all verifies and the last checkpoint covers every event; 2 bad usage or not a bundle;
 3 any failure; 4 no failure, but events after the last checkpoint (an unverified tail).
@@ -15,182 +17,24 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
-import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from governance.errors import ProofError
-from governance.ledger import checkpoints, merkle, merkle_trees, merkle_verify, note_keys, notes
-from governance.offline.events import (
-    Event,
-    Replay,
-    Report,
-    from_b64,
-    key_id,
-    to_int,
-)
+from governance.ledger import note_keys
+from governance.offline.events import Replay, Report, from_b64, key_id
+from governance.offline.files import json_list, read_events, read_files
+from governance.offline.merkle_log import check_checkpoints, check_leaves, root_of, witness_key
 
 BUNDLE_FORMAT = "watchlist-bundle/1"
-LEAF_FORMAT = b"watchlist-leaf/1\n"
-READ = ("events.jsonl", "leaves.jsonl", "officers.json", "proofs.json", "witnesses.json")
-CHECKPOINT = re.compile(r"checkpoints/[A-Za-z0-9_-][A-Za-z0-9._-]*\.txt")
 REGISTRY = ("officer_id", "rank", "roles", "key_id", "status")
 
 
 class UsageError(Exception):
     """Bad usage, or a directory that is not a bundle (exit 2)."""
-
-
-def leaf_hash(event: Event) -> bytes:
-    """RFC 6962 leaf hash of "watchlist-leaf/1\\n" stream \\n version \\n topic \\n sha256(state)."""
-    text = (
-        f"{event.stream}\n{event.version}\n{event.topic}\n{hashlib.sha256(event.state).hexdigest()}"
-    )
-    return merkle.leaf_hash(LEAF_FORMAT + text.encode())
-
-
-def root_of(leaves: list[bytes], size: int) -> bytes:
-    """MTH of the first ``size`` leaf hashes."""
-    frontier = merkle_trees.Frontier()
-    for leaf in leaves[:size]:
-        frontier.append(leaf)
-    return frontier.root()
-
-
-def read_files(directory: Path, listed: dict[str, Any], report: Report) -> dict[str, bytes]:
-    """Every file the verifier reads or the manifest lists, each checked against its SHA-256."""
-    present = [p.relative_to(directory).as_posix() for p in directory.glob("checkpoints/*.txt")]
-    contents: dict[str, bytes] = {}
-    for name in sorted({*READ, *present, *listed}):
-        if name not in READ and not CHECKPOINT.fullmatch(name):
-            report.fail("bundle", f"manifest.json lists {name!r}, which is not a bundle file")
-        elif not (directory / name).is_file():
-            report.fail("bundle", f"{name} is missing from the bundle")
-        elif name not in listed:
-            report.fail("bundle", f"{name} is not listed in manifest.json")
-        else:
-            contents[name] = (directory / name).read_bytes()
-            if hashlib.sha256(contents[name]).hexdigest() != listed[name]:
-                report.fail("bundle", f"{name} does not match its SHA-256 in manifest.json")
-    return contents
-
-
-def json_lines(files: dict[str, bytes], name: str, report: Report) -> list[tuple[int, Any]]:
-    """(line number, object) for each line of a .jsonl file; a line that is not one is a failure."""
-    rows = []
-    for number, line in enumerate(files.get(name, b"").splitlines(), start=1):
-        try:
-            rows.append((number, json.loads(line)))
-        except ValueError:
-            rows.append((number, None))
-        if not isinstance(rows[-1][1], dict):
-            report.fail("bundle", f"{name} line {number} is not a JSON object")
-            rows.pop()
-    return rows
-
-
-def json_list(files: dict[str, bytes], name: str, report: Report, kind: type = dict) -> list[Any]:
-    """The list in a .json file, each item a ``kind``; anything else is a failure."""
-    try:
-        items = json.loads(files.get(name) or b"[]")
-    except ValueError:
-        items = None
-    if not isinstance(items, list) or not all(isinstance(item, kind) for item in items):
-        report.fail("bundle", f"{name} is not a JSON list of the documented shape")
-        return []
-    return items
-
-
-def read_events(files: dict[str, bytes], report: Report) -> list[Event]:
-    """The rows of events.jsonl, which must be in strictly increasing position (store) order."""
-    events: list[Event] = []
-    for number, row in json_lines(files, "events.jsonl", report):
-        try:
-            position, version, state = to_int(row["position"]), to_int(row["version"]), row["state"]
-            stream, topic, state = row["stream"], row["topic"], from_b64(state)
-            if not isinstance(stream, str) or not isinstance(topic, str):
-                raise TypeError("stream or topic is not a string")
-        except (KeyError, TypeError, ValueError):
-            report.fail("bundle", f"events.jsonl line {number} is not a well-formed event row")
-            continue
-        events.append(Event(position, stream, version, topic, state))
-        if len(events) > 1 and position <= events[-2].position:
-            report.fail("bundle", f"events.jsonl line {number} is out of store (position) order")
-    return sorted(events, key=lambda event: event.position)
-
-
-def check_leaves(events: list[Event], files: dict[str, bytes], report: Report) -> list[bytes]:
-    """Recompute every event's leaf, match it by position with leaves.jsonl; return the leaves."""
-    computed = [leaf_hash(event) for event in events]
-    positions, recorded = {event.position for event in events}, {}
-    for i, (number, row) in enumerate(json_lines(files, "leaves.jsonl", report)):
-        index, position, digest = row.get("leaf_index"), row.get("position"), row.get("hash")
-        if index != i or type(position) is not int or position in recorded:
-            report.fail(
-                "merkle-log", f"leaves.jsonl line {number} is not leaf {i} of a new position"
-            )
-        elif position not in positions:
-            report.fail("merkle-log", f"leaf {i} names position {position}: no event", at=position)
-        if type(position) is int:
-            recorded[position] = digest
-    for event, leaf in zip(events, computed, strict=True):
-        if event.position not in recorded:
-            report.fail("merkle-log", "the event has no leaf in leaves.jsonl", event)
-        elif recorded[event.position] != leaf.hex():
-            report.fail("merkle-log", "the event differs from its recorded Merkle leaf", event)
-    return computed
-
-
-def witness_key(text: Any) -> note_keys.Verifier:
-    """Parse a cosignature/v1 (type 0x04) witness verifier key; ProofError if it is not one."""
-    verifier = note_keys.parse_verifier_key(text) if isinstance(text, str) else None
-    if verifier is None or verifier.sig_type != note_keys.SIG_COSIGNATURE_V1:
-        raise ProofError(f"{text!r} is not a cosignature/v1 witness key")
-    return verifier
-
-
-def check_checkpoints(
-    files: dict[str, bytes], log: note_keys.Verifier | None, witnesses: list[note_keys.Verifier],
-    origin: str | None, leaves: list[bytes], report: Report,
-) -> None:  # fmt: skip
-    """Each checkpoint: signed by the log key, for this origin, matching the recomputed tree."""
-    held: dict[int, bytes] = {}
-    for name in sorted(n for n in files if n.startswith("checkpoints/")):
-        where = f"checkpoint:{name.removeprefix('checkpoints/')}"
-        try:
-            note = notes.open_note(files[name], [log] if log else [], witnesses)
-            checkpoint = checkpoints.parse_checkpoint(note.text)
-        except ProofError as error:
-            report.fail(where, error.message)
-            continue
-        size = checkpoint.size
-        if checkpoint.origin != origin:
-            report.fail(where, f"checkpoint is for origin {checkpoint.origin!r}, not {origin!r}")
-        elif size > len(leaves):
-            report.fail(where, f"checkpoint size {size} is beyond the {len(leaves)} events")
-        elif checkpoint.root != root_of(leaves, size):
-            report.fail(where, f"checkpoint root is not the root of the first {size} events")
-        else:
-            held[size] = checkpoint.root
-            report.checkpoint_size = max(report.checkpoint_size or 0, size)
-            report.cosignatures += [
-                {"checkpoint": name, "size": size, "witness": c.name, "timestamp": c.timestamp}
-                for c in note.cosignatures
-            ]
-    for number, item in enumerate(json_list(files, "proofs.json", report), start=1):
-        try:
-            old, new, path = to_int(item["old_size"]), item["new_size"], item["proof"]
-            if new != len(leaves):
-                raise ProofError(f"it ends at size {new}, not at the bundle's {len(leaves)}")
-            old_root = held.get(old, root_of(leaves, old))
-            path = [bytes.fromhex(element) for element in path]
-            merkle_verify.verify_consistency(old, new, old_root, root_of(leaves, new), path)
-        except (KeyError, TypeError, ValueError, ProofError) as error:
-            report.fail("merkle-log", f"proofs.json entry {number} does not verify ({error})")
 
 
 def check_registry(

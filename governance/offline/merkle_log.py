@@ -1,0 +1,104 @@
+"""The offline verifier's Merkle log checks: leaves, signed checkpoints, cosignatures, proofs.
+
+Part of ``python -m governance.offline.bundle`` (see that module and docs/bundle-format.md): it
+recomputes every event's leaf and the tree's roots (RFC 9162), then checks each checkpoint's log
+signature, origin and root, its witness cosignatures, and the consistency proofs in proofs.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from governance.errors import ProofError
+from governance.ledger import checkpoints, merkle, merkle_trees, merkle_verify, note_keys, notes
+from governance.offline.events import Event, Report, to_int
+from governance.offline.files import json_lines, json_list
+
+LEAF_FORMAT = b"watchlist-leaf/1\n"
+
+
+def leaf_hash(event: Event) -> bytes:
+    """RFC 6962 leaf hash of "watchlist-leaf/1\\n" stream \\n version \\n topic \\n sha256(state)."""
+    text = (
+        f"{event.stream}\n{event.version}\n{event.topic}\n{hashlib.sha256(event.state).hexdigest()}"
+    )
+    return merkle.leaf_hash(LEAF_FORMAT + text.encode())
+
+
+def root_of(leaves: list[bytes], size: int) -> bytes:
+    """MTH of the first ``size`` leaf hashes."""
+    frontier = merkle_trees.Frontier()
+    for leaf in leaves[:size]:
+        frontier.append(leaf)
+    return frontier.root()
+
+
+def check_leaves(events: list[Event], files: dict[str, bytes], report: Report) -> list[bytes]:
+    """Recompute every event's leaf, match it by position with leaves.jsonl; return the leaves."""
+    computed = [leaf_hash(event) for event in events]
+    positions, recorded = {event.position for event in events}, {}
+    for i, (number, row) in enumerate(json_lines(files, "leaves.jsonl", report)):
+        index, position, digest = row.get("leaf_index"), row.get("position"), row.get("hash")
+        if index != i or type(position) is not int or position in recorded:
+            report.fail(
+                "merkle-log", f"leaves.jsonl line {number} is not leaf {i} of a new position"
+            )
+        elif position not in positions:
+            report.fail("merkle-log", f"leaf {i} names position {position}: no event", at=position)
+        if type(position) is int:
+            recorded[position] = digest
+    for event, leaf in zip(events, computed, strict=True):
+        if event.position not in recorded:
+            report.fail("merkle-log", "the event has no leaf in leaves.jsonl", event)
+        elif recorded[event.position] != leaf.hex():
+            report.fail("merkle-log", "the event differs from its recorded Merkle leaf", event)
+    return computed
+
+
+def witness_key(text: Any) -> note_keys.Verifier:
+    """Parse a cosignature/v1 (type 0x04) witness verifier key; ProofError if it is not one."""
+    verifier = note_keys.parse_verifier_key(text) if isinstance(text, str) else None
+    if verifier is None or verifier.sig_type != note_keys.SIG_COSIGNATURE_V1:
+        raise ProofError(f"{text!r} is not a cosignature/v1 witness key")
+    return verifier
+
+
+def check_checkpoints(
+    files: dict[str, bytes], log: note_keys.Verifier | None, witnesses: list[note_keys.Verifier],
+    origin: str | None, leaves: list[bytes], report: Report,
+) -> None:  # fmt: skip
+    """Each checkpoint: signed by the log key, for this origin, matching the recomputed tree."""
+    held: dict[int, bytes] = {}
+    for name in sorted(n for n in files if n.startswith("checkpoints/")):
+        where = f"checkpoint:{name.removeprefix('checkpoints/')}"
+        try:
+            note = notes.open_note(files[name], [log] if log else [], witnesses)
+            checkpoint = checkpoints.parse_checkpoint(note.text)
+        except ProofError as error:
+            report.fail(where, error.message)
+            continue
+        size = checkpoint.size
+        if checkpoint.origin != origin:
+            report.fail(where, f"checkpoint is for origin {checkpoint.origin!r}, not {origin!r}")
+        elif size > len(leaves):
+            report.fail(where, f"checkpoint size {size} is beyond the {len(leaves)} events")
+        elif checkpoint.root != root_of(leaves, size):
+            report.fail(where, f"checkpoint root is not the root of the first {size} events")
+        else:
+            held[size] = checkpoint.root
+            report.checkpoint_size = max(report.checkpoint_size or 0, size)
+            report.cosignatures += [
+                {"checkpoint": name, "size": size, "witness": c.name, "timestamp": c.timestamp}
+                for c in note.cosignatures
+            ]
+    for number, item in enumerate(json_list(files, "proofs.json", report), start=1):
+        try:
+            old, new, path = to_int(item["old_size"]), item["new_size"], item["proof"]
+            if new != len(leaves):
+                raise ProofError(f"it ends at size {new}, not at the bundle's {len(leaves)}")
+            old_root = held.get(old, root_of(leaves, old))
+            path = [bytes.fromhex(element) for element in path]
+            merkle_verify.verify_consistency(old, new, old_root, root_of(leaves, new), path)
+        except (KeyError, TypeError, ValueError, ProofError) as error:
+            report.fail("merkle-log", f"proofs.json entry {number} does not verify ({error})")
