@@ -106,29 +106,15 @@ def build_batch(
     officer = app.officer("SUPT-1")
     at = START + timedelta(minutes=batch)
     with clock.frozen(at):
-        proposal = parse_proposal(json.dumps(entry_document()))
+        proposal = parse_proposal(json.dumps(entry_document(source_record_ref="W-1")))
         entries = []
         for _ in range(size):
             entry_id = app.entries.new_id()
             sealed = seal(
                 proposal.subject.model_dump(mode="json"), str(entry_id), app.entries.master_key
             )
-            entry = Entry(
-                id=entry_id,
-                actor="PC-1",
-                effective_at=at,
-                subject=sealed.field,
-                category="wanted_on_warrant",
-                source_record_ref="W-1",
-                offence_ref=None,
-                objective=proposal.objective,
-                rationale=proposal.rationale,
-                image=proposal.image.model_dump(mode="json"),
-                vulnerable=False,
-                minor=False,
-                safeguarding_rationale=None,
-                review_by=at + timedelta(days=60),
-                expires_at=at + timedelta(days=180),
+            entry = Entry.propose(
+                proposal, sealed.field, entry_id=entry_id, actor="PC-1", now=at, policy=DEFAULT
             )
             entries.append((entry, sealed))
         app.record(

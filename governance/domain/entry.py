@@ -1,24 +1,27 @@
 """A watchlist entry: proposed, authorised, source-checked, reviewed, removed, corrected.
 
-Each ``@event`` method only appends a fact (it runs again on every replay); the entry's state is
-always ``governance.domain.facts.fold`` of those facts, the same function the read side uses for
-point-in-time answers. Public command methods check the rules against that state and the policy in
-force, and raise. Personal data arrives already sealed (``governance.integrity.sealing``).
+Each event is one fact, declared once as a nested class; ``Entry.Event.apply`` records its fields
+(all but the header and the sealed subject, as the projection does) and that is all an event does
+on replay. The entry's state is always ``governance.domain.facts.fold`` of those facts, the same
+function the read side uses for point-in-time answers. Command methods, ``Entry.propose`` among
+them, check the rules against that state and the policy in force, then trigger one event. Personal
+data arrives already sealed (``governance.integrity.sealing``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import AggregateCreated, event
+from eventsourcing.domain import AggregateCreated
 
 from governance.domain.aggregate import Governed
 from governance.domain.facts import CORRECTABLE, RETRACTABLE, EntryState, Fact, fold, resolve
 from governance.domain.policy import PolicyDocument
 from governance.domain.registry import OfficerState
-from governance.domain.rules import check_dates, check_text
+from governance.domain.rules import check_dates, check_proposal, check_text
 from governance.domain.vocabulary import (
     Category,
     RemovalReason,
@@ -28,13 +31,35 @@ from governance.domain.vocabulary import (
 )
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 
+if TYPE_CHECKING:
+    from governance.domain.proposal import EntryProposal
+
+#: Event attributes that are not a fact's data: the library's header, who acted and when, and the
+#: sealed subject (kept on the aggregate only, so erasing its key leaves no personal data in a fact).
+NOT_FACT_DATA = frozenset(
+    {f.name for c in (Governed.Event, AggregateCreated) for f in dataclasses.fields(c)}
+    | {"subject"}
+)
+
 
 class Entry(Governed):
     """One person's inclusion on the watchlist and every decision about it."""
 
     TOPIC = "watchlist:Entry"
 
-    class Proposed(Governed.Event, AggregateCreated):
+    class Event(Governed.Event):
+        """Every entry event is one fact: its own fields are the fact's data."""
+
+        def apply(self, aggregate: Entry) -> None:
+            """Append this event to the entry's facts (and forget the state folded so far)."""
+            data = {k: v for k, v in vars(self).items() if k not in NOT_FACT_DATA}
+            facts = aggregate.facts
+            facts.append(
+                Fact(len(facts) + 1, type(self).__name__, self.effective_at, self.actor, data)
+            )
+            aggregate._state = None
+
+    class Proposed(Event, AggregateCreated):
         """A custodian proposed the entry; it is not on any list until authorised."""
 
         TOPIC = "watchlist:Entry.Proposed"
@@ -51,47 +76,104 @@ class Entry(Governed):
         review_by: datetime
         expires_at: datetime
 
-    @event(Proposed)
-    def __init__(
-        self,
-        id: UUID,
-        actor: str,
-        effective_at: datetime,
-        subject: dict[str, Any],
-        category: str,
-        source_record_ref: str,
-        offence_ref: str | None,
-        objective: str,
-        rationale: str,
-        image: dict[str, Any],
-        vulnerable: bool,
-        minor: bool,
-        safeguarding_rationale: str | None,
-        review_by: datetime,
-        expires_at: datetime,
-    ) -> None:
-        self.subject = subject
-        self.source_record_ref = source_record_ref
-        self.offence_ref = offence_ref
-        self.objective = objective
-        self.image = image
-        self.facts: list[Fact] = []
-        self._append(
-            "Proposed",
-            actor,
-            effective_at,
-            category=category,
-            rationale=rationale,
-            vulnerable=vulnerable,
-            minor=minor,
-            safeguarding_rationale=safeguarding_rationale,
-            review_by=review_by,
-            expires_at=expires_at,
-        )
+    class Authorised(Event):
+        """An authorising officer of sufficient rank, not the proposer, activated the entry."""
 
-    def _append(self, kind: str, actor: str, effective_at: datetime, **data: Any) -> None:
-        self.facts.append(Fact(len(self.facts) + 1, kind, effective_at, actor, data))
+        TOPIC = "watchlist:Entry.Authorised"
+        rationale: str
+        rank: str
+
+    class SourceVerified(Event):
+        """The source record's status (warrant live, case resolved) was checked."""
+
+        TOPIC = "watchlist:Entry.SourceVerified"
+        status: str
+        note: str | None
+
+    class Reviewed(Event):
+        """A periodic review retained the entry (with its next dates) or removed it."""
+
+        TOPIC = "watchlist:Entry.Reviewed"
+        outcome: str
+        rationale: str
+        review_by: datetime
+        expires_at: datetime
+
+    class Removed(Event):
+        """The entry was taken off the watchlist; a very late removal awaits confirmation."""
+
+        TOPIC = "watchlist:Entry.Removed"
+        reason: str
+        note: str | None
+        backdate_reason: str | None
+        source_ref: str | None
+        needs_confirmation: bool
+
+    class Corrected(Event):
+        """An earlier fact was superseded by a corrected one."""
+
+        TOPIC = "watchlist:Entry.Corrected"
+        supersedes: int
+        changes: dict[str, Any]
+        reason: str
+
+    class Retracted(Event):
+        """An earlier fact was withdrawn as never having held."""
+
+        TOPIC = "watchlist:Entry.Retracted"
+        supersedes: int
+        reason: str
+
+    class Confirmed(Event):
+        """A second officer confirmed a fact recorded very late."""
+
+        TOPIC = "watchlist:Entry.Confirmed"
+        confirms: int
+        note: str
+
+    class Expired(Event):
+        """A scheduled sweep recorded that the entry lapsed at its ``expires_at``."""
+
+        TOPIC = "watchlist:Entry.Expired"
+        run_id: str
+
+    def __init__(self, subject: dict[str, Any]) -> None:
+        """Called by the library with the ``Proposed`` event's subject; ``apply`` adds the fact."""
+        self.subject = subject
+        self.facts: list[Fact] = []
         self._state: EntryState | None = None
+
+    @classmethod
+    def propose(
+        cls,
+        proposal: EntryProposal,
+        subject: dict[str, Any],
+        *,
+        entry_id: UUID,
+        actor: str,
+        now: datetime,
+        policy: PolicyDocument,
+    ) -> Entry:
+        """A new, inactive entry from a validated proposal, if the policy in force allows it.
+
+        ``subject`` is the proposal's subject already sealed to ``entry_id``. Raises
+        ``InvalidInput`` naming every broken rule (``governance.domain.rules.check_proposal``).
+        The event holds the proposal's own fields as they are, but for three: the sealed subject,
+        the dates in the clock's zone, and whether the subject is a minor (from the date of birth).
+        """
+        minor = check_proposal(proposal, now, policy)
+        fields = proposal.model_dump(mode="json", exclude={"subject", "review_by", "expires_at"})
+        return cls._create(
+            cls.Proposed,
+            id=entry_id,
+            actor=actor,
+            effective_at=now,
+            subject=subject,
+            minor=minor,
+            review_by=proposal.review_by.astimezone(now.tzinfo),
+            expires_at=proposal.expires_at.astimezone(now.tzinfo),
+            **fields,
+        )
 
     def __eq__(self, other: object) -> bool:
         """Equal when every recorded attribute but the cached state is equal."""
@@ -132,28 +214,26 @@ class Entry(Governed):
         check_text("rationale", rationale)
         if self.expires_at <= now:
             raise RuleViolation("expired: the entry's expires_at has passed; propose it afresh")
-        self._authorise(
-            actor=officer.officer_id, effective_at=now, rationale=rationale, rank=officer.rank.value
+        self.trigger_event(
+            self.Authorised,
+            actor=officer.officer_id,
+            effective_at=now,
+            rationale=rationale,
+            rank=officer.rank.value,
         )
-
-    @event("Authorised", topic="watchlist:Entry.Authorised")
-    def _authorise(self, actor: str, effective_at: datetime, rationale: str, rank: str) -> None:
-        self._append("Authorised", actor, effective_at, rationale=rationale, rank=rank)
 
     def verify_source(
         self, officer_id: str, status: SourceStatus, checked_at: datetime, note: str | None
     ) -> None:
         """Record the source record's status (warrant live, case resolved) as checked."""
         self.check_open("a source check")
-        self._verify_source(
-            actor=officer_id, effective_at=checked_at, status=status.value, note=note
+        self.trigger_event(
+            self.SourceVerified,
+            actor=officer_id,
+            effective_at=checked_at,
+            status=status.value,
+            note=note,
         )
-
-    @event("SourceVerified", topic="watchlist:Entry.SourceVerified")
-    def _verify_source(
-        self, actor: str, effective_at: datetime, status: str, note: str | None
-    ) -> None:
-        self._append("SourceVerified", actor, effective_at, status=status, note=note)
 
     def review(
         self,
@@ -179,33 +259,14 @@ class Entry(Governed):
             new_expiry = expires_at or self.expires_at
             next_review = review_by or min(now + interval, new_expiry)
             check_dates(next_review, new_expiry, now, interval, policy)
-        self._review(
+        self.trigger_event(
+            self.Reviewed,
             actor=officer_id,
             effective_at=now,
             outcome=outcome.value,
             rationale=rationale,
             review_by=next_review,
             expires_at=new_expiry,
-        )
-
-    @event("Reviewed", topic="watchlist:Entry.Reviewed")
-    def _review(
-        self,
-        actor: str,
-        effective_at: datetime,
-        outcome: str,
-        rationale: str,
-        review_by: datetime,
-        expires_at: datetime,
-    ) -> None:
-        self._append(
-            "Reviewed",
-            actor,
-            effective_at,
-            outcome=outcome,
-            rationale=rationale,
-            review_by=review_by,
-            expires_at=expires_at,
         )
 
     def remove(
@@ -220,32 +281,11 @@ class Entry(Governed):
     ) -> None:
         """Take the entry off the watchlist; very late removals wait for a second officer."""
         self.check_open("removed")
-        self._remove(
+        self.trigger_event(
+            self.Removed,
             actor=officer_id,
             effective_at=effective_at,
             reason=reason.value,
-            note=note,
-            backdate_reason=backdate_reason,
-            source_ref=source_ref,
-            needs_confirmation=needs_confirmation,
-        )
-
-    @event("Removed", topic="watchlist:Entry.Removed")
-    def _remove(
-        self,
-        actor: str,
-        effective_at: datetime,
-        reason: str,
-        note: str | None,
-        backdate_reason: str | None,
-        source_ref: str | None,
-        needs_confirmation: bool,
-    ) -> None:
-        self._append(
-            "Removed",
-            actor,
-            effective_at,
-            reason=reason,
             note=note,
             backdate_reason=backdate_reason,
             source_ref=source_ref,
@@ -275,25 +315,13 @@ class Entry(Governed):
         if effective_at is None and not changes:
             raise InvalidInput("effective-at: a correction must change the time or a value")
         check_text("why", reason)
-        self._correct(
+        self.trigger_event(
+            self.Corrected,
             actor=officer_id,
             effective_at=effective_at or target.effective_at,
             supersedes=version,
             changes=changes,
             reason=reason,
-        )
-
-    @event("Corrected", topic="watchlist:Entry.Corrected")
-    def _correct(
-        self,
-        actor: str,
-        effective_at: datetime,
-        supersedes: int,
-        changes: dict[str, Any],
-        reason: str,
-    ) -> None:
-        self._append(
-            "Corrected", actor, effective_at, supersedes=supersedes, changes=changes, reason=reason
         )
 
     def retract(self, officer_id: str, version: int, reason: str, now: datetime) -> None:
@@ -302,11 +330,9 @@ class Entry(Governed):
         if target.kind not in RETRACTABLE:
             raise RuleViolation(f"event: version {version} ({target.kind}) cannot be retracted")
         check_text("why", reason)
-        self._retract(actor=officer_id, effective_at=now, supersedes=version, reason=reason)
-
-    @event("Retracted", topic="watchlist:Entry.Retracted")
-    def _retract(self, actor: str, effective_at: datetime, supersedes: int, reason: str) -> None:
-        self._append("Retracted", actor, effective_at, supersedes=supersedes, reason=reason)
+        self.trigger_event(
+            self.Retracted, actor=officer_id, effective_at=now, supersedes=version, reason=reason
+        )
 
     def confirm(self, officer_id: str, version: int, note: str, now: datetime) -> None:
         """A second officer confirms a fact recorded very late, which then takes effect."""
@@ -317,11 +343,9 @@ class Entry(Governed):
                 "the officer who recorded a late fact cannot confirm it themselves"
             )
         check_text("note", note)
-        self._confirm(actor=officer_id, effective_at=now, confirms=version, note=note)
-
-    @event("Confirmed", topic="watchlist:Entry.Confirmed")
-    def _confirm(self, actor: str, effective_at: datetime, confirms: int, note: str) -> None:
-        self._append("Confirmed", actor, effective_at, confirms=confirms, note=note)
+        self.trigger_event(
+            self.Confirmed, actor=officer_id, effective_at=now, confirms=version, note=note
+        )
 
     def expire(self, officer_id: str, run_id: str, now: datetime) -> None:
         """Record that the entry lapsed at its ``expires_at`` (a scheduled sweep's fact)."""
@@ -329,11 +353,9 @@ class Entry(Governed):
             raise RuleViolation(f"status: the entry is {self.status}; only a listed entry expires")
         if self.expires_at > now:
             raise RuleViolation("expires_at: the entry has not reached its expiry yet")
-        self._expire(actor=officer_id, effective_at=self.expires_at, run_id=run_id)
-
-    @event("Expired", topic="watchlist:Entry.Expired")
-    def _expire(self, actor: str, effective_at: datetime, run_id: str) -> None:
-        self._append("Expired", actor, effective_at, run_id=run_id)
+        self.trigger_event(
+            self.Expired, actor=officer_id, effective_at=self.expires_at, run_id=run_id
+        )
 
     # -- state --------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from governance.domain.entry import Entry
 from governance.domain.permissions import Action
 from governance.domain.proposal import EntryProposal
 from governance.domain.retention import Retention, retention_stream
-from governance.domain.rules import check_proposal, check_text
+from governance.domain.rules import check_text
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
 from governance.errors import IntegrityFailure, NotFound, RuleViolation
 from governance.ids import uuid7
@@ -56,25 +56,16 @@ class EntryService:
         """Record a proposed entry with its subject sealed; it is inactive until authorised."""
         self.store.authenticate(signer, Action.PROPOSE_ENTRY)
         now = clock.now()
-        minor = check_proposal(proposal, now, self.policies.command_policy(now))
+        policy = self.policies.command_policy(now)
         entry_id = self.new_id()
         sealed = seal(proposal.subject.model_dump(mode="json"), str(entry_id), self.master_key)
-        entry = Entry(
-            id=entry_id,
+        entry = Entry.propose(
+            proposal,
+            sealed.field,
+            entry_id=entry_id,
             actor=signer.officer_id,
-            effective_at=now,
-            subject=sealed.field,
-            category=proposal.category.value,
-            source_record_ref=proposal.source_record_ref,
-            offence_ref=proposal.offence_ref,
-            objective=proposal.objective,
-            rationale=proposal.rationale,
-            image=proposal.image.model_dump(mode="json"),
-            vulnerable=proposal.vulnerable,
-            minor=minor,
-            safeguarding_rationale=proposal.safeguarding_rationale,
-            review_by=proposal.review_by.astimezone(now.tzinfo),
-            expires_at=proposal.expires_at.astimezone(now.tzinfo),
+            now=now,
+            policy=policy,
         )
         self.store.record(entry, signer=signer, subject_keys=[(sealed.key_ref, sealed.wrapped_key)])
         return entry

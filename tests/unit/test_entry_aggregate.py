@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from governance.domain.entry import Entry
-from governance.domain.policy import DEFAULT
+from governance.domain.policy import DEFAULT, PolicyDocument
+from governance.domain.proposal import EntryProposal
 from governance.domain.registry import OfficerState
 from governance.domain.vocabulary import (
     Category,
@@ -31,28 +32,50 @@ def officer(officer_id: str, rank: Rank = Rank.SUPERINTENDENT) -> OfficerState:
     )
 
 
-def given_proposed(collect: bool = True, **changes: Any) -> Entry:
+SEALED = {"alg": "AES-256-GCM", "key_ref": "r"}
+ADULT = {"name": "Jane Example", "date_of_birth": date(1990, 4, 1), "subject_ref": "NOMINAL-1"}
+CHILD = {"name": "A Child", "date_of_birth": date(2015, 1, 1), "subject_ref": "NOMINAL-2"}
+SAFEGUARDING = "Safeguarding plan agreed with social care."
+
+
+def a_proposal(**changes: Any) -> EntryProposal:
+    """A valid proposal at NOW, with changes applied."""
     fields: dict[str, Any] = {
-        "actor": "PC-1",
-        "effective_at": NOW,
-        "subject": {"alg": "AES-256-GCM", "key_ref": "r"},
-        "category": "wanted_on_warrant",
+        "subject": ADULT,
+        "category": Category.WANTED_ON_WARRANT,
         "source_record_ref": "W-1",
         "offence_ref": None,
         "objective": "Objective",
         "rationale": "Rationale for inclusion",
-        "image": {},
+        "image": {
+            "legal_basis": "custody image",
+            "source": "custody",
+            "captured_on": date(2026, 1, 15),
+        },
         "vulnerable": False,
-        "minor": False,
         "safeguarding_rationale": None,
         "review_by": NOW + timedelta(days=60),
         "expires_at": NOW + timedelta(days=180),
     }
-    fields.update(changes)
-    entry = Entry(id=uuid4(), **fields)
+    return EntryProposal.model_validate({**fields, **changes})
+
+
+def propose(proposal: EntryProposal, policy: PolicyDocument = DEFAULT) -> Entry:
+    return Entry.propose(proposal, SEALED, entry_id=uuid4(), actor="PC-1", now=NOW, policy=policy)
+
+
+def given_proposed(collect: bool = True, **changes: Any) -> Entry:
+    entry = propose(a_proposal(**changes))
     if collect:
         entry.collect_events()
     return entry
+
+
+def refusal(proposal: EntryProposal, policy: PolicyDocument = DEFAULT) -> list[str]:
+    """The problems ``Entry.propose`` names when it refuses ``proposal``."""
+    with pytest.raises(InvalidInput) as refused:
+        propose(proposal, policy)
+    return refused.value.problems
 
 
 def given_active() -> Entry:
@@ -72,6 +95,96 @@ class TestPropose:
         assert entry.status is Status.PROPOSED
         assert entry.proposed_by == "PC-1"
         assert entry.category is Category.WANTED_ON_WARRANT
+
+    def test_records_one_proposed_event_holding_the_sealed_subject_and_the_proposal(self) -> None:
+        entry = propose(a_proposal())
+        [event] = entry.collect_events()
+        assert isinstance(event, Entry.Proposed)
+        assert (event.actor, event.effective_at, event.subject) == ("PC-1", NOW, SEALED)
+        assert (event.category, event.source_record_ref, event.minor) == (
+            "wanted_on_warrant",
+            "W-1",
+            False,
+        )
+        assert event.image == {
+            "legal_basis": "custody image",
+            "source": "custody",
+            "captured_on": "2026-01-15",
+            "quality_score": None,
+        }
+        assert entry.subject == SEALED
+
+    def test_records_the_dates_in_the_clocks_zone(self) -> None:
+        review_by = datetime(2026, 12, 1, 11, 0, tzinfo=timezone(timedelta(hours=2)))
+        [event] = propose(a_proposal(review_by=review_by)).collect_events()
+        assert event.review_by == review_by
+        assert event.review_by.tzinfo is UTC
+
+    def test_records_a_subject_under_18_as_a_minor(self) -> None:
+        entry = propose(
+            a_proposal(
+                subject=CHILD,
+                safeguarding_rationale=SAFEGUARDING,
+                review_by=NOW + timedelta(days=7),
+            )
+        )
+        assert entry.state.minor
+        assert entry.max_review_interval(DEFAULT) == timedelta(days=7)
+
+    def test_refuses_a_date_of_birth_in_the_future(self) -> None:
+        born = {**ADULT, "date_of_birth": date(2027, 1, 1)}
+        problems = refusal(a_proposal(subject=born, safeguarding_rationale=SAFEGUARDING))
+        assert "subject.date_of_birth: is in the future" in problems
+
+    def test_refuses_a_minor_without_a_safeguarding_rationale(self) -> None:
+        problems = refusal(a_proposal(subject=CHILD, review_by=NOW + timedelta(days=7)))
+        assert problems == [
+            "safeguarding_rationale: the subject is under 18 (from date_of_birth); "
+            "a minor needs a recorded safeguarding rationale"
+        ]
+
+    def test_refuses_an_image_captured_in_the_future(self) -> None:
+        image = {
+            "legal_basis": "custody image",
+            "source": "custody",
+            "captured_on": date(2026, 12, 1),
+        }
+        assert refusal(a_proposal(image=image)) == ["image.captured_on: is in the future"]
+
+    def test_refuses_a_category_the_policy_in_force_does_not_permit(self) -> None:
+        policy = DEFAULT.model_copy(update={"permitted_categories": (Category.SUSPECT,)})
+        assert refusal(a_proposal(), policy) == [
+            "category: wanted_on_warrant is not permitted by the policy in force"
+        ]
+
+    def test_refuses_a_review_date_that_has_passed(self) -> None:
+        problems = refusal(a_proposal(review_by=NOW - timedelta(minutes=1)))
+        assert problems == ["review_by: must be in the future"]
+
+    def test_refuses_a_review_date_beyond_the_categorys_interval(self) -> None:
+        problems = refusal(a_proposal(review_by=NOW + timedelta(days=91)))
+        assert problems == ["review_by: must be within 90 days for this entry"]
+
+    def test_refuses_an_expiry_beyond_the_longest_lifetime(self) -> None:
+        days = DEFAULT.max_entry_lifetime_days
+        problems = refusal(a_proposal(expires_at=NOW + timedelta(days=days + 1)))
+        assert problems == [f"expires_at: must be within {days} days"]
+
+    def test_names_every_problem_at_once_one_line_per_field(self) -> None:
+        image = {
+            "legal_basis": "custody image",
+            "source": "custody",
+            "captured_on": date(2027, 1, 1),
+        }
+        policy = DEFAULT.model_copy(update={"permitted_categories": (Category.SUSPECT,)})
+        problems = refusal(a_proposal(subject=CHILD, image=image), policy)
+        assert problems == [
+            "safeguarding_rationale: the subject is under 18 (from date_of_birth); "
+            "a minor needs a recorded safeguarding rationale",
+            "image.captured_on: is in the future",
+            "category: wanted_on_warrant is not permitted by the policy in force",
+            "review_by: must be within 7 days for this entry",
+        ]
 
 
 class TestAuthorise:
@@ -159,7 +272,9 @@ class TestReview:
 
     def test_a_vulnerable_persons_review_is_due_within_seven_days(self) -> None:
         entry = given_proposed(
-            vulnerable=True, safeguarding_rationale="Safeguarding rationale text"
+            vulnerable=True,
+            safeguarding_rationale="Safeguarding rationale text",
+            review_by=NOW + timedelta(days=7),
         )
         entry.authorise(officer("SUPT-1"), "Necessary.", NOW, DEFAULT)
         with pytest.raises(InvalidInput, match="within 7 days"):
