@@ -1,17 +1,22 @@
-"""Output: one JSON document on stdout with ``--json``, otherwise a table or plain lines."""
+"""Output: one JSON document on stdout with ``--json``, otherwise a table or plain lines.
+
+rich is imported only for output that uses it: ``--json`` writes with the standard library, and the
+consoles ``stdout`` (results) and ``messages`` (stderr) are made on first use (a module
+``__getattr__``, PEP 562), so ``from commands.render import stdout`` costs rich's import then.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
-stdout = Console(highlight=False, soft_wrap=True)
-messages = Console(stderr=True, highlight=False, soft_wrap=True)
+    stdout: Console
+    messages: Console
 
 JsonOption = "--json"
 JSON_HELP = "Print exactly one JSON document on stdout."
@@ -27,10 +32,11 @@ def emit(document: Mapping[str, Any], as_json: bool, summary: str | None = None)
     if as_json:
         emit_json(document)
         return
+    console = _console("stdout")
     if summary:
-        stdout.print(summary)
+        console.print(summary)
     for key, value in document.items():
-        stdout.print(f"  {key}: {_plain(value)}")
+        console.print(f"  {key}: {_plain(value)}")
 
 
 def emit_rows(
@@ -40,17 +46,19 @@ def emit_rows(
     if as_json:
         emit_json(list(rows))
         return
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*(_plain(row.get(column)) for column in columns))
-    stdout.print(table)
+    _console("stdout").print(table)
 
 
 def note(text: str) -> None:
     """A progress or context message, on stderr so stdout stays clean."""
-    messages.print(text)
+    _console("messages").print(text)
 
 
 def _plain(value: Any) -> str:
@@ -61,3 +69,21 @@ def _plain(value: Any) -> str:
     if isinstance(value, Mapping):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value)
+
+
+def _console(name: str) -> Console:
+    """``stdout`` or ``messages``, made on first use."""
+    console: Console | None = globals().get(name)
+    if console is None:
+        from rich.console import Console
+
+        console = Console(stderr=name == "messages", highlight=False, soft_wrap=True)
+        globals()[name] = console
+    return console
+
+
+def __getattr__(name: str) -> Any:
+    """``stdout`` and ``messages``: the consoles, made on first use."""
+    if name in ("stdout", "messages"):
+        return _console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

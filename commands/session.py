@@ -3,6 +3,9 @@
 Global options come before the command (``watchlist --home DIR --as ID --key FILE entry ...``); each
 falls back to its environment variable. Passphrases come only from the environment or a hidden
 prompt, never from a command-line argument.
+
+The store and the keys are imported inside the methods that use them: this module is loaded to
+build the CLI, and ``watchlist --help`` should not pay for the event store.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import typer
 
-from governance.application import WatchlistApp
 from governance.errors import InvalidInput, KeyUnlockFailed, NotFound, PermissionDenied
-from governance.integrity import keys
-from governance.integrity.signing import Signer
-from governance.storage.settings import StoreSettings
+
+if TYPE_CHECKING:
+    from governance.application import WatchlistApp
+    from governance.integrity.signing import Signer
+    from governance.storage.settings import StoreSettings
 
 
 @dataclass
@@ -33,11 +38,15 @@ class Session:
 
     @property
     def settings(self) -> StoreSettings:
+        from governance.storage.settings import StoreSettings
+
         return StoreSettings.from_environment(self.home)
 
     def app(self, *, create: bool = False) -> WatchlistApp:
         """The store, refusing to create an empty one unless ``create``."""
         if self._app is None:
+            from governance.application import WatchlistApp
+
             settings = self.settings
             if settings.backend == "sqlite" and not create and not settings.sqlite_path.exists():
                 raise NotFound(
@@ -65,6 +74,9 @@ class Session:
 
     def signer(self) -> Signer:
         """Unlock the acting officer's key."""
+        from governance.integrity import keys
+        from governance.integrity.signing import Signer
+
         officer_id = self.acting_officer()
         path = self.key_path(officer_id)
         if not path.exists():
