@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder, Notification, RecordConflictError
 from eventsourcing.utils import Environment, EnvType
@@ -73,6 +72,8 @@ class WatchlistApp(Application[UUID]):
         if self.settings.database_url is None:
             yield
             return
+        import psycopg  # noqa: PLC0415 - imported on PostgreSQL only (slow to import)
+
         params = self.settings.postgres_connection()
         with psycopg.connect(autocommit=True, **params) as conn:  # type: ignore[arg-type]
             key = f"{self.settings.postgres_schema()}/watchlist-setup"

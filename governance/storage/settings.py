@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import platformdirs
-
 from governance.errors import InvalidInput
 
 SQLITE_FILE = "watchlist.sqlite"
@@ -33,7 +31,7 @@ class StoreSettings:
     ) -> StoreSettings:
         """Settings from an explicit home or ``WATCHLIST_HOME``, and ``WATCHLIST_DATABASE_URL``."""
         env = os.environ if environ is None else environ
-        chosen = home or env.get("WATCHLIST_HOME") or platformdirs.user_data_dir("watchlist")
+        chosen = home or env.get("WATCHLIST_HOME") or default_home()
         url = env.get("WATCHLIST_DATABASE_URL") or None
         return cls(Path(chosen).expanduser().resolve(), url)
 
@@ -98,6 +96,13 @@ class StoreSettings:
             parts = urlsplit(self.database_url)
             return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
         return str(self.sqlite_path)
+
+
+def default_home() -> str:
+    """The user's data directory for watchlist (platformdirs is imported only when it is needed)."""
+    import platformdirs  # noqa: PLC0415
+
+    return platformdirs.user_data_dir("watchlist")
 
 
 def postgres_env(url: str) -> dict[str, str]:
