@@ -23,8 +23,8 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from governance.application import WatchlistApp
 from governance.domain.facts import EntryState, Fact
 from governance.errors import Failure, IntegrityFailure
+from governance.integrity.checked import BAD_SIGNATURE
 from governance.integrity.envelope import Envelope, state_hash
-from governance.integrity.verifier import BAD_SIGNATURE
 from governance.storage.recorders import Record
 from governance.times import to_micros
 from projections.batch import Batch, encode

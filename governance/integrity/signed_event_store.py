@@ -22,8 +22,9 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from governance.errors import Conflict, IntegrityFailure
+from governance.integrity.checked import Checked
 from governance.integrity.envelope import GENESIS_PREV, EnvelopeCodec, Signs, state_hash
-from governance.integrity.verifier import Checked, Verifier
+from governance.integrity.verifier import Verifier
 from governance.storage.recorders import Record, WatchlistRecorder
 from governance.storage.records import GOVERNANCE_TOPICS
 

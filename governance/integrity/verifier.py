@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from governance.domain.origin import ORIGIN_STREAM
@@ -19,6 +18,7 @@ from governance.domain.permissions import ACTION_OF_TOPIC, ALLOWED
 from governance.domain.registry import OfficerState
 from governance.errors import Failure, IntegrityFailure, NotFound
 from governance.integrity import keys
+from governance.integrity.checked import BAD_SIGNATURE, Checked, Founding, SignatureJob
 from governance.integrity.envelope import (
     GENESIS_PREV,
     Envelope,
@@ -33,53 +33,6 @@ from governance.storage.recorders import Record, WatchlistRecorder
 
 FOUNDED = "watchlist:Origin.Founded"
 ENROLLED = "watchlist:Officer.Enrolled"
-
-
-BAD_SIGNATURE = "signature does not verify"
-
-
-@dataclass(frozen=True)
-class SignatureJob:
-    """One deferred Ed25519 verification."""
-
-    public_key: str
-    signature: bytes
-    data: bytes
-
-    def holds(self) -> bool:
-        """True when the signature verifies."""
-        return keys.verify(self.public_key, self.signature, self.data)
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A stored event after verification."""
-
-    record: Record
-    envelope: Envelope | None
-    problems: tuple[str, ...]
-
-    @property
-    def valid(self) -> bool:
-        return not self.problems
-
-    def failures(self) -> list[Failure]:
-        stored = self.record.stored
-        return [
-            Failure(str(stored.originator_id), stored.originator_version, self.record.position, p)
-            for p in self.problems
-        ]
-
-
-@dataclass(frozen=True)
-class Founding:
-    """The verified founding record of the store."""
-
-    origin: str
-    admin_officer_id: str
-    admin_public_key: str
-    log_public_key: str
-    position: int
 
 
 class Verifier:

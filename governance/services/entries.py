@@ -18,9 +18,9 @@ from governance.domain.rules import check_text
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
 from governance.errors import IntegrityFailure, NotFound, RuleViolation
 from governance.ids import uuid7
+from governance.integrity.checked import Checked
 from governance.integrity.sealing import MasterKey, seal, unseal
 from governance.integrity.signing import Signer
-from governance.integrity.verifier import Checked
 from governance.services.policies import PolicyService
 from governance.services.ports import Store
 from governance.services.retry import retried

@@ -24,8 +24,8 @@ from eventsourcing.persistence import StoredEvent
 
 from governance.application import WatchlistApp
 from governance.errors import Failure, GovernanceError, IntegrityFailure
+from governance.integrity.checked import SignatureJob
 from governance.integrity.envelope import GENESIS_PREV, EnvelopeError, state_hash
-from governance.integrity.verifier import SignatureJob
 from governance.ledger import merkle
 from governance.ledger.leaves import leaf_bytes
 from governance.ledger.log import Ledger, open_checkpoint
