@@ -12,7 +12,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from governance.ledger.leaves import BLOCK, block_rows, completed_blocks, event_leaf_hash, read_node
+from governance.ledger.leaves import BLOCK, block_rows, completed_blocks, event_leaf_hash
+from governance.storage.postgres_tree import InTransaction, PostgresTreeReader
 from governance.storage.records import (
     GOVERNANCE_TOPICS,
     Record,
@@ -144,7 +145,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         curs.executemany(
             SQL("INSERT INTO {0} VALUES (%s, %s, %s)").format(self.leaves_table), leaf_rows
         )
-        log = _InTransaction(curs, self)
+        log = InTransaction(curs, self)
         for start in completed_blocks(size, len(leaf_rows), self.block):
             # DO NOTHING: a store written before blocks were introduced already holds every node.
             curs.executemany(
@@ -251,56 +252,3 @@ class PostgresRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return None if row is None else str(row["wrapped"])
-
-
-class _InTransaction:
-    """The Merkle log read through an open transaction's cursor (a ``leaves.LogReader``)."""
-
-    def __init__(self, curs: Cursor[DictRow], recorder: PostgresRecorder) -> None:
-        self.curs = curs
-        self.recorder = recorder
-
-    def stored_node(self, level: int, index: int) -> bytes | None:
-        self.curs.execute(self.recorder.node_statement, (level, index))
-        row = self.curs.fetchone()
-        return None if row is None else bytes(row["hash"])
-
-    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
-        self.curs.execute(self.recorder.leaves_statement, (start, limit))
-        return [
-            (int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
-            for r in self.curs.fetchall()
-        ]
-
-
-class PostgresTreeReader:
-    """The Merkle log on PostgreSQL: stored subtrees, and the leaves of the partial block."""
-
-    def __init__(self, recorder: PostgresRecorder) -> None:
-        self.recorder = recorder
-
-    def _one(self, statement: Any, params: tuple[int, ...]) -> Any:
-        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, params)
-            return curs.fetchone()
-
-    def node(self, level: int, index: int) -> bytes:
-        return read_node(self, level, index, self.recorder.block)
-
-    def stored_node(self, level: int, index: int) -> bytes | None:
-        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            return _InTransaction(curs, self.recorder).stored_node(level, index)
-
-    def leaf_index(self, position: int) -> int | None:
-        row = self._one(
-            SQL("SELECT leaf_index FROM {0} WHERE position = %s").format(
-                self.recorder.leaves_table
-            ),
-            (position,),
-        )
-        return None if row is None else int(row["leaf_index"])
-
-    def leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
-        """Stored (leaf_index, position, hash) rows from ``start``, in leaf order."""
-        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            return _InTransaction(curs, self.recorder).leaves(start, limit)

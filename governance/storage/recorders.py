@@ -11,7 +11,7 @@ Both classes pass the library's own ``ApplicationRecorderTestCase`` (``tests/int
 
 The PostgreSQL classes are imported only when asked for (psycopg takes longer to import than the
 rest of a command on SQLite): the library constructs the recorder from its topic in the settings,
-and ``PostgresRecorder`` / ``PostgresTreeReader`` here load ``postgres_recorder`` on first access.
+and ``PostgresRecorder`` / ``PostgresTreeReader`` here load their modules on first access.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from governance.storage.records import Record, Row, TreeReader, WatchlistRecorde
 from governance.storage.sqlite_recorder import SQLiteRecorder, SQLiteTreeReader
 
 if TYPE_CHECKING:
-    from governance.storage.postgres_recorder import PostgresRecorder, PostgresTreeReader
+    from governance.storage.postgres_recorder import PostgresRecorder
+    from governance.storage.postgres_tree import PostgresTreeReader
 
 __all__ = [
     "PostgresRecorder",
@@ -57,7 +58,7 @@ def as_watchlist_recorder(recorder: ApplicationRecorder) -> WatchlistRecorder:
 def __getattr__(name: str) -> Any:
     """``PostgresRecorder`` and ``PostgresTreeReader``, imported on first access."""
     if name in ("PostgresRecorder", "PostgresTreeReader"):
-        from governance.storage import postgres_recorder  # noqa: PLC0415 - psycopg on demand
+        from governance.storage import postgres_recorder, postgres_tree  # noqa: PLC0415 - psycopg on demand
 
-        return getattr(postgres_recorder, name)
+        return getattr(postgres_recorder if name == "PostgresRecorder" else postgres_tree, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
