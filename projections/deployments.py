@@ -11,16 +11,14 @@ a rebuild from scratch writes the same document.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from governance.domain.judging import Basis
 from governance.domain.vocabulary import Category
-from governance.integrity.envelope import Envelope
 from governance.times import from_micros, to_micros
 from projections.judging import basis, verdict, views
 from projections.storage import Tx
-
-DEPLOYMENT = "watchlist:Deployment."
 
 #: One deployment's row: planned start, categories (JSON), started at, basis, and the entries the
 #: gate considered as JSON ``[manifest ids, excluded ids]``.
@@ -36,40 +34,52 @@ UNJUSTIFIED_THEN = "UNJUSTIFIED_AS_KNOWN_THEN"
 Judging = tuple[str, int, int, str, str]
 
 
-def project_deployment(
-    plans: dict[str, Plan], due: list[Judging], tx: Tx, stream: str, kind: str, envelope: Envelope
+def plan_authorised(
+    plans: dict[str, Plan], stream: str, start: datetime, categories: list[str]
 ) -> None:
-    """Keep the deployment's plan; when its basis or go-live instant is set, its watchlist is due.
+    """A new deployment's plan: when it is planned to start and the categories it may seek."""
+    plans[stream] = [to_micros(start), json.dumps(categories), None, None, None]
 
-    Each Compiled or Started event makes one judgement due, whether or not the next event of the
-    deployment arrives in the same batch, so catching up in any steps writes the same rows.
-    """
-    payload = envelope.payload
-    if kind == "Authorised":
-        plans[stream] = [
-            to_micros(payload["planned_start"]),
-            json.dumps(payload["categories"]),
-            None,
-            None,
-            None,
-        ]
-        return
-    plan = plans.get(stream) or _stored_plan(tx, stream)
-    plans[stream] = plan
-    if kind == "Compiled":
-        considered = [
-            [m["entry_id"] for m in payload["manifest"]],
-            [x["entry_id"] for x in payload["excluded"]],
-        ]
-        plan[3], plan[4] = int(payload["basis"]), json.dumps(considered)
-    elif kind == "Started":
-        plan[2] = to_micros(envelope.effective_at)
-    else:
-        return
+
+def plan_compiled(
+    plans: dict[str, Plan],
+    due: list[Judging],
+    tx: Tx,
+    stream: str,
+    known_at: int,
+    manifest: list[dict[str, Any]],
+    excluded: list[dict[str, Any]],
+) -> None:
+    """The gate's basis and the entries it considered; the watchlist as known then is due."""
+    plan = _plan(plans, tx, stream)
+    considered = [[m["entry_id"] for m in manifest], [x["entry_id"] for x in excluded]]
+    plan[3], plan[4] = int(known_at), json.dumps(considered)
+    _judge_later(due, stream, plan)
+
+
+def plan_started(
+    plans: dict[str, Plan], due: list[Judging], tx: Tx, stream: str, started: datetime
+) -> None:
+    """The go-live instant; the watchlist as known at the basis is due, judged at that instant."""
+    plan = _plan(plans, tx, stream)
+    plan[2] = to_micros(started)
+    _judge_later(due, stream, plan)
+
+
+def _judge_later(due: list[Judging], stream: str, plan: Plan) -> None:
+    """Each Compiled or Started event makes one judgement due, whether or not the deployment's
+    next event arrives in the same batch, so catching up in any steps writes the same rows."""
     planned, categories, started, known_at, considered_ids = plan
     due.append(
         (stream, planned if started is None else started, known_at, considered_ids, categories)
     )
+
+
+def _plan(plans: dict[str, Plan], tx: Tx, stream: str) -> Plan:
+    """The deployment's plan, from this batch or else as stored."""
+    plan = plans.get(stream) or _stored_plan(tx, stream)
+    plans[stream] = plan
+    return plan
 
 
 def _stored_plan(tx: Tx, stream: str) -> Plan:
