@@ -1,16 +1,13 @@
 """A watchlist entry: proposed, authorised, source-checked, reviewed, removed, corrected.
 
-Each event is one fact, declared once as a nested class; ``Entry.Event.apply`` records its fields
-(all but the header and the sealed subject, as the projection does) and that is all an event does
-on replay. The entry's state is always ``governance.domain.facts.fold`` of those facts, the same
-function the read side uses for point-in-time answers. Command methods, ``Entry.propose`` among
-them, check the rules against that state and the policy in force, then trigger one event. Personal
-data arrives already sealed (``governance.integrity.sealing``).
+``Entry.propose`` creates an entry and each command changes one: each checks the rules against the
+entry's state and the policy in force, then triggers one event, a nested past-tense class that
+declares its fields once. Events only record facts; queries and guards over the facts are in
+``governance.domain.entry_facts``. Personal data arrives already sealed (``integrity.sealing``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,46 +15,25 @@ from uuid import UUID
 from eventsourcing.domain import AggregateCreated
 
 from governance.domain.aggregate import Governed
-from governance.domain.facts import CORRECTABLE, RETRACTABLE, EntryState, Fact, fold, resolve
+from governance.domain.entry_facts import EntryFacts, FactEvent
+from governance.domain.facts import EntryState, Fact
 from governance.domain.policy import PolicyDocument
 from governance.domain.registry import OfficerState
 from governance.domain.rules import check_dates, check_proposal, check_text
-from governance.domain.vocabulary import (
-    Category,
-    RemovalReason,
-    ReviewOutcome,
-    SourceStatus,
-    Status,
-)
+from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 
 if TYPE_CHECKING:
     from governance.domain.proposal import EntryProposal
 
-#: Event attributes that are not a fact's data: the library's header, who acted and when, and the
-#: sealed subject (kept on the aggregate only, so erasing its key leaves no personal data in a fact).
-NOT_FACT_DATA = frozenset(
-    {f.name for c in (Governed.Event, AggregateCreated) for f in dataclasses.fields(c)}
-    | {"subject"}
-)
 
-
-class Entry(Governed):
+class Entry(EntryFacts, Governed):
     """One person's inclusion on the watchlist and every decision about it."""
 
     TOPIC = "watchlist:Entry"
 
-    class Event(Governed.Event):
-        """Every entry event is one fact: its own fields are the fact's data."""
-
-        def apply(self, aggregate: Entry) -> None:
-            """Append this event to the entry's facts (and forget the state folded so far)."""
-            data = {k: v for k, v in vars(self).items() if k not in NOT_FACT_DATA}
-            facts = aggregate.facts
-            facts.append(
-                Fact(len(facts) + 1, type(self).__name__, self.effective_at, self.actor, data)
-            )
-            aggregate._state = None
+    class Event(FactEvent):
+        """Base of the entry's events: applying one appends one fact (``FactEvent``)."""
 
     class Proposed(Event, AggregateCreated):
         """A custodian proposed the entry; it is not on any list until authorised."""
@@ -137,6 +113,8 @@ class Entry(Governed):
         TOPIC = "watchlist:Entry.Expired"
         run_id: str
 
+    __hash__ = Governed.__hash__  # EntryFacts defines __eq__; keep the aggregate's hash
+
     def __init__(self, subject: dict[str, Any]) -> None:
         """Called by the library with the ``Proposed`` event's subject; ``apply`` adds the fact."""
         self.subject = subject
@@ -156,10 +134,9 @@ class Entry(Governed):
     ) -> Entry:
         """A new, inactive entry from a validated proposal, if the policy in force allows it.
 
-        ``subject`` is the proposal's subject already sealed to ``entry_id``. Raises
-        ``InvalidInput`` naming every broken rule (``governance.domain.rules.check_proposal``).
-        The event holds the proposal's own fields as they are, but for three: the sealed subject,
-        the dates in the clock's zone, and whether the subject is a minor (from the date of birth).
+        ``subject`` is the proposal's subject sealed to ``entry_id``. Raises ``InvalidInput``
+        naming every broken rule (``rules.check_proposal``). The event holds the proposal's own
+        fields as they are but three: the sealed subject, the dates in the clock's zone, and minor.
         """
         minor = check_proposal(proposal, now, policy)
         fields = proposal.model_dump(mode="json", exclude={"subject", "review_by", "expires_at"})
@@ -174,26 +151,6 @@ class Entry(Governed):
             expires_at=proposal.expires_at.astimezone(now.tzinfo),
             **fields,
         )
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when every recorded attribute but the cached state is equal."""
-        mine = {k: v for k, v in self.__dict__.items() if k != "_state"}
-        theirs = {k: v for k, v in getattr(other, "__dict__", {}).items() if k != "_state"}
-        return type(self) is type(other) and mine == theirs
-
-    __hash__ = Governed.__hash__
-
-    @property
-    def state(self) -> EntryState:
-        """The state from every fact recorded so far."""
-        if getattr(self, "_state", None) is None:
-            self._state = fold(resolve(self.facts))
-        assert self._state is not None
-        return self._state
-
-    def state_at(self, at: datetime) -> EntryState:
-        """The state at instant ``at`` from every fact recorded so far."""
-        return fold(resolve(self.facts), at)
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -301,19 +258,7 @@ class Entry(Governed):
         reason: str,
     ) -> None:
         """Supersede an earlier fact with a corrected one (new effective time and/or values)."""
-        target = self.live_fact(version)
-        allowed = CORRECTABLE.get(target.kind)
-        if allowed is None:
-            raise RuleViolation(
-                f"event: version {version} ({target.kind}) cannot be corrected; retract it instead"
-            )
-        unknown = sorted(set(changes) - allowed)
-        if unknown:
-            raise InvalidInput(
-                f"changes: {', '.join(unknown)} cannot be corrected on a {target.kind} fact"
-            )
-        if effective_at is None and not changes:
-            raise InvalidInput("effective-at: a correction must change the time or a value")
+        target = self.check_correction(version, effective_at, changes)
         check_text("why", reason)
         self.trigger_event(
             self.Corrected,
@@ -326,9 +271,7 @@ class Entry(Governed):
 
     def retract(self, officer_id: str, version: int, reason: str, now: datetime) -> None:
         """Withdraw an earlier fact as never having held."""
-        target = self.live_fact(version)
-        if target.kind not in RETRACTABLE:
-            raise RuleViolation(f"event: version {version} ({target.kind}) cannot be retracted")
+        self.check_retraction(version)
         check_text("why", reason)
         self.trigger_event(
             self.Retracted, actor=officer_id, effective_at=now, supersedes=version, reason=reason
@@ -336,12 +279,7 @@ class Entry(Governed):
 
     def confirm(self, officer_id: str, version: int, note: str, now: datetime) -> None:
         """A second officer confirms a fact recorded very late, which then takes effect."""
-        if version not in self.state.pending:
-            raise RuleViolation(f"event: version {version} is not awaiting confirmation")
-        if self.facts[version - 1].actor == officer_id:
-            raise PermissionDenied(
-                "the officer who recorded a late fact cannot confirm it themselves"
-            )
+        self.check_confirmation(version, officer_id)
         check_text("note", note)
         self.trigger_event(
             self.Confirmed, actor=officer_id, effective_at=now, confirms=version, note=note
@@ -356,57 +294,3 @@ class Entry(Governed):
         self.trigger_event(
             self.Expired, actor=officer_id, effective_at=self.expires_at, run_id=run_id
         )
-
-    # -- state --------------------------------------------------------------------------------
-
-    def live_fact(self, version: int) -> Any:
-        """The resolved fact that version ``version`` (or its latest correction) established."""
-        for fact in resolve(self.facts):
-            if version in fact.versions and fact.kind != "Pending":
-                return fact
-        raise RuleViolation(f"event: version {version} is not a fact in force on this entry")
-
-    @property
-    def status(self) -> Status:
-        status = self.state.status
-        assert status is not None
-        return status
-
-    @property
-    def category(self) -> Category:
-        category = self.state.category
-        assert category is not None
-        return category
-
-    @property
-    def proposed_by(self) -> str:
-        return str(self.state.proposed_by)
-
-    @property
-    def review_by(self) -> datetime:
-        value = self.state.review_by
-        assert value is not None
-        return value
-
-    @property
-    def expires_at(self) -> datetime:
-        value = self.state.expires_at
-        assert value is not None
-        return value
-
-    def max_review_interval(self, policy: PolicyDocument) -> Any:
-        """The longest allowed gap between reviews for this entry under ``policy``."""
-        return policy.review_interval(self.category, self.state.vulnerable or self.state.minor)
-
-    def check_status(self, wanted: Status, doing: str) -> None:
-        """Refuse unless the entry is in status ``wanted``."""
-        if self.status is not wanted:
-            article = "an" if wanted is Status.ACTIVE else "a"
-            raise RuleViolation(
-                f"status: the entry is {self.status}; only {article} {wanted} entry can be {doing}"
-            )
-
-    def check_open(self, doing: str) -> None:
-        """Refuse once the entry has left the watchlist (removed or expired)."""
-        if self.status in (Status.REMOVED, Status.EXPIRED):
-            raise RuleViolation(f"status: the entry is {self.status}; it cannot be {doing}")

@@ -1,8 +1,8 @@
 """The ENTRY.json file a custodian submits, validated at the edge with pydantic.
 
 Unknown fields are rejected; every problem is reported as one ``field: message`` line. Rules that
-depend on the clock (review and expiry dates, age) are checked by
-``governance.domain.rules.check_proposal``.
+depend on the clock or the policy in force (review and expiry dates, age, category) are checked when
+the entry is created (``Entry.propose``, by ``governance.domain.rules.check_proposal``).
 """
 
 from __future__ import annotations
