@@ -54,7 +54,7 @@ SUBJECT = {"name": NAME, "date_of_birth": "1984-02-29", "subject_ref": SUBJECT_R
 def scheduler(world: World) -> Signer:
     """SCHED-1, an officer holding only the scheduler role, who runs the sweep."""
     signer = Signer("SCHED-1", keys.generate())
-    world.app.enrol(
+    world.app.officers.enrol(
         world.admin,
         "SCHED-1",
         "Scheduler One",
@@ -71,14 +71,14 @@ def run_sweep(
     """One sweep as ``watchlist sweep`` runs it: under the lock, at the clock's now."""
     with exclusive(world.app):
         now = clock.now()
-        pending = due(world.app, now, world.app.policy_at(now).document)
+        pending = due(world.app, now, world.app.policies.at(now).document)
         return sweep(world.app, signer, pending, dry_run), pending  # type: ignore[arg-type]
 
 
 def removed(world: World, **changes: Any) -> Entry:
     """An authorised entry, removed now (case closed)."""
     entry = world.active(**changes)
-    return world.app.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
+    return world.app.entries.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
 
 
 def topics_after(world: World, position: int) -> list[str]:
@@ -207,16 +207,16 @@ class TestExpiry:
         early, pending = run_sweep(world, scheduler)
         assert pending.expire == []
         assert early.expired == []
-        assert world.app.entry(entry.id).status is Status.ACTIVE
+        assert world.app.entries.get(entry.id).status is Status.ACTIVE
         assert counts_by_stream(world, "watchlist:Entry.Expired") == Counter()
 
         frozen.set(expires_at)
         on_time, pending = run_sweep(world, scheduler)
         assert pending.expire == [str(entry.id)]
         assert on_time.expired == [str(entry.id)]
-        expired = world.app.entry(entry.id)
+        expired = world.app.entries.get(entry.id)
         assert expired.status is Status.EXPIRED
-        last = world.app.history(entry.id)[-1]
+        last = world.app.entries.history(entry.id)[-1]
         assert last.checked.record.stored.topic == "watchlist:Entry.Expired"
         assert last.checked.envelope is not None
         assert last.checked.envelope.statement["effective_at"] == format_instant(expires_at)
@@ -277,22 +277,22 @@ class TestChangesDuringASweep:
         gone = removed(world)
         frozen.advance(RETENTION + timedelta(days=1))
         with exclusive(world.app):
-            pending = due(world.app, clock.now(), world.app.policy_at(clock.now()).document)
+            pending = due(world.app, clock.now(), world.app.policies.at(clock.now()).document)
             assert (pending.expire, pending.erase) == ([str(lapsing.id)], [str(gone.id)])
             # Meanwhile a custodian removes one entry and the legal team holds the other.
-            world.app.remove(world.custodian, lapsing.id, RemovalReason.CASE_CLOSED, None, None)
-            world.app.place_hold(world.legal, gone.id, "CASE-9", "Evidence, found late")
+            world.app.entries.remove(world.custodian, lapsing.id, RemovalReason.CASE_CLOSED, None, None)
+            world.app.retention.place_hold(world.legal, gone.id, "CASE-9", "Evidence, found late")
             result = sweep(world.app, scheduler, pending)
         assert result.skipped == [str(lapsing.id), str(gone.id)]
         assert result.expired == result.erased == []
-        assert world.app.entry(lapsing.id).status is Status.REMOVED
-        assert world.app.has_subject_key(gone.id)
+        assert world.app.entries.get(lapsing.id).status is Status.REMOVED
+        assert world.app.entries.has_subject_key(gone.id)
         assert (
             sweep_runs(world)[-1].counts["expired"] == sweep_runs(world)[-1].counts["erased"] == 0
         )
         assert counts_by_stream(world, "watchlist:Entry.Expired") == Counter()
 
-        world.app.release_hold(world.legal, gone.id, None, "Not needed after all")
+        world.app.retention.release_hold(world.legal, gone.id, None, "Not needed after all")
         later, _ = run_sweep(world, scheduler)
         assert later.erased == [str(gone.id)]
 
@@ -335,7 +335,7 @@ class TestReports:
             "expiring_soon": 1,
         }
         for entry in (overdue, expiring, quiet):
-            assert world.app.entry(entry.id).status is Status.ACTIVE
+            assert world.app.entries.get(entry.id).status is Status.ACTIVE
 
     def test_an_entry_the_sweep_reports_overdue_is_excluded_by_the_compile_gate(
         self, world: World, scheduler: Signer, frozen: clock.FrozenClock
@@ -345,16 +345,16 @@ class TestReports:
         current = world.active()
         frozen.advance(timedelta(days=20))
         for entry in (overdue, current):
-            world.app.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+            world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
         _result, pending = run_sweep(world, scheduler)
         assert pending.review_overdue == [str(overdue.id)]
 
         start = clock.now() + timedelta(hours=1)
-        deployment = world.app.authorise_deployment(
+        deployment = world.app.deployments.authorise(
             world.authoriser, "Station", "Sought people travel through it", "Locate wanted people",
             UseCase.HOTSPOT, [Category.WANTED_ON_WARRANT], start, start + timedelta(hours=6),
         )  # fmt: skip
-        compiled = world.app.compile_deployment(
+        compiled = world.app.deployments.compile(
             world.custodian, deployment.id, [overdue.id, current.id]
         )
         assert compiled.compilation is not None
@@ -369,17 +369,17 @@ class TestErasure:
         self, world: World, scheduler: Signer, frozen: clock.FrozenClock
     ) -> None:
         entry = removed(world)
-        removed_at = world.app.entry(entry.id).state.removed_at
+        removed_at = world.app.entries.get(entry.id).state.removed_at
         assert removed_at is not None
         frozen.set(removed_at + RETENTION - MICROSECOND)
         early, pending = run_sweep(world, scheduler)
         assert pending.erase == []
         assert early.erased == []
-        assert world.app.has_subject_key(entry.id)
+        assert world.app.entries.has_subject_key(entry.id)
         frozen.set(removed_at + RETENTION)
         on_time, pending = run_sweep(world, scheduler)
         assert on_time.erased == [str(entry.id)]
-        assert not world.app.has_subject_key(entry.id)
+        assert not world.app.entries.has_subject_key(entry.id)
 
     def test_after_erasure_the_governance_record_the_audit_and_inclusion_proofs_survive(
         self, world: World, scheduler: Signer, frozen: clock.FrozenClock
@@ -387,20 +387,20 @@ class TestErasure:
         entry = removed(world, subject=SUBJECT)
         proposal = world.app.store_recorder.select_records(entry.id, lte=1)[0]
         assert proposal.stored.topic == "watchlist:Entry.Proposed"
-        record_before = world.app.entry(entry.id)
-        assert world.app.reveal(world.legal, entry.id, "Before erasure")["name"] == NAME  # type: ignore[index]
+        record_before = world.app.entries.get(entry.id)
+        assert world.app.entries.reveal(world.legal, entry.id, "Before erasure")["name"] == NAME  # type: ignore[index]
         frozen.advance(RETENTION + timedelta(days=1))
 
         result, _ = run_sweep(world, scheduler)
         assert result.erased == [str(entry.id)]
 
-        assert world.app.reveal(world.legal, entry.id, "Subject access request 9") == "erased"
-        assert world.app.has_subject_key(entry.id) is False
-        assert world.app.erasure_recorded(entry.id)
-        retention = world.app.retention(entry.id)
+        assert world.app.entries.reveal(world.legal, entry.id, "Subject access request 9") == "erased"
+        assert world.app.entries.has_subject_key(entry.id) is False
+        assert world.app.entries.erasure_recorded(entry.id)
+        retention = world.app.retention.get(entry.id)
         assert retention is not None
         assert retention.erased_at == clock.now()
-        record = world.app.entry(entry.id)
+        record = world.app.entries.get(entry.id)
         assert record.status is Status.REMOVED
         assert record.version == record_before.version
         assert record.subject == record_before.subject  # the sealed ciphertext is still signed
@@ -435,7 +435,7 @@ class TestErasure:
         assert wrapped in before
         assert other in before
         frozen.advance(RETENTION + timedelta(days=1))
-        world.app.place_hold(world.legal, kept.id, "CASE-77", "Evidence for the trial")
+        world.app.retention.place_hold(world.legal, kept.id, "CASE-77", "Evidence for the trial")
 
         result, _ = run_sweep(world, scheduler)
         assert result.erased == [str(entry.id)]
@@ -454,13 +454,13 @@ class TestErasure:
         self, world: World, scheduler: Signer, frozen: clock.FrozenClock
     ) -> None:
         entry = world.active()
-        world.app.place_hold(world.legal, entry.id, "CASE-2026-114", "Evidence for the trial")
-        world.app.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, None)
+        world.app.retention.place_hold(world.legal, entry.id, "CASE-2026-114", "Evidence for the trial")
+        world.app.entries.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, None)
         frozen.advance(RETENTION + timedelta(days=1))
 
         before = world.app.position()
         with pytest.raises(RuleViolation, match=r"legal hold.*CASE-2026-114"):
-            world.app.erase(world.admin, entry.id, "Retention period ended")
+            world.app.retention.erase(world.admin, entry.id, "Retention period ended")
         assert world.app.position() == before
 
         held, pending = run_sweep(world, scheduler)
@@ -469,14 +469,14 @@ class TestErasure:
         assert held.erased == []
         assert held.document(pending)["held"] == 1
         assert sweep_runs(world)[-1].held == [str(entry.id)]
-        assert world.app.has_subject_key(entry.id)
+        assert world.app.entries.has_subject_key(entry.id)
         assert topics_after(world, before) == ["watchlist:SweepRun.Completed"]
 
-        world.app.release_hold(world.legal, entry.id, None, "The trial has concluded")
+        world.app.retention.release_hold(world.legal, entry.id, None, "The trial has concluded")
         released, pending = run_sweep(world, scheduler)
         assert pending.held == []
         assert released.erased == [str(entry.id)]
-        assert not world.app.has_subject_key(entry.id)
+        assert not world.app.entries.has_subject_key(entry.id)
         assert verify_store(world.app).ok
 
     def test_with_two_holds_erasure_waits_until_both_are_released(
@@ -484,15 +484,15 @@ class TestErasure:
     ) -> None:
         entry = removed(world)
         for case in ("CASE-A", "CASE-B"):
-            world.app.place_hold(world.legal, entry.id, case, f"Evidence in {case}")
+            world.app.retention.place_hold(world.legal, entry.id, case, f"Evidence in {case}")
         frozen.advance(RETENTION + timedelta(days=1))
-        world.app.release_hold(world.legal, entry.id, "CASE-A", "Case A concluded")
+        world.app.retention.release_hold(world.legal, entry.id, "CASE-A", "Case A concluded")
         with pytest.raises(RuleViolation, match="CASE-B"):
-            world.app.erase(world.admin, entry.id, "Retention period ended")
+            world.app.retention.erase(world.admin, entry.id, "Retention period ended")
         still, pending = run_sweep(world, scheduler)
         assert pending.held == [str(entry.id)]
         assert still.erased == []
-        world.app.release_hold(world.legal, entry.id, "CASE-B", "Case B concluded")
+        world.app.retention.release_hold(world.legal, entry.id, "CASE-B", "Case B concluded")
         done, _ = run_sweep(world, scheduler)
         assert done.erased == [str(entry.id)]
 
@@ -502,10 +502,10 @@ class TestErasure:
         entry = world.active()
         frozen.set(entry.expires_at)
         run_sweep(world, scheduler)
-        assert world.app.entry(entry.id).status is Status.EXPIRED
-        record = world.app.erase(world.admin, entry.id, "Erasure request upheld")
+        assert world.app.entries.get(entry.id).status is Status.EXPIRED
+        record = world.app.retention.erase(world.admin, entry.id, "Erasure request upheld")
         assert record.erased_at == clock.now()
-        assert world.app.reveal(world.legal, entry.id, "Check") == "erased"
+        assert world.app.entries.reveal(world.legal, entry.id, "Check") == "erased"
         frozen.advance(RETENTION + timedelta(days=1))
         later, pending = run_sweep(world, scheduler)
         assert pending.erase == []
@@ -534,7 +534,7 @@ class TestErasureBesideAReader:
         try:
             reader.execute("BEGIN")
             reader.execute("SELECT COUNT(*) FROM stored_events").fetchone()  # e.g. a backup
-            world.app.erase(world.admin, entry.id, "Erasure upheld")  # waits the lock timeout
+            world.app.retention.erase(world.admin, entry.id, "Erasure upheld")  # waits the lock timeout
             reader.execute("COMMIT")  # the reader is done, though still connected
             world.app.close()  # the erasing process ends
             closed = True
@@ -555,16 +555,16 @@ class TestErasureRefusals:
         before = world.app.position()
         for entry in (active, proposed):
             with pytest.raises(RuleViolation, match="still listed"):
-                world.app.erase(world.admin, entry.id, "Subject asked")
-            assert world.app.has_subject_key(entry.id)
+                world.app.retention.erase(world.admin, entry.id, "Subject asked")
+            assert world.app.entries.has_subject_key(entry.id)
         assert world.app.position() == before
 
     def test_erasing_twice_is_refused(self, world: World) -> None:
         entry = removed(world)
-        world.app.erase(world.admin, entry.id, "Erasure upheld by the DPO")
+        world.app.retention.erase(world.admin, entry.id, "Erasure upheld by the DPO")
         before = world.app.position()
         with pytest.raises(RuleViolation, match="already been erased"):
-            world.app.erase(world.admin, entry.id, "Again")
+            world.app.retention.erase(world.admin, entry.id, "Again")
         assert world.app.position() == before
         assert counts_by_stream(world, "watchlist:Retention.Erased") == Counter(
             {str(retention_stream(entry.id)): 1}
@@ -575,9 +575,9 @@ class TestErasureRefusals:
         entry = removed(world)
         before = world.app.position()
         with pytest.raises(PermissionDenied, match="admin or scheduler"):
-            world.app.erase(getattr(world, officer), entry.id, "Erasure upheld")
+            world.app.retention.erase(getattr(world, officer), entry.id, "Erasure upheld")
         assert world.app.position() == before
-        assert world.app.has_subject_key(entry.id)
+        assert world.app.entries.has_subject_key(entry.id)
 
     @pytest.mark.parametrize("officer", ["admin", "custodian", "reviewer", "scheduler"])
     def test_placing_a_hold_needs_the_legal_role(
@@ -587,9 +587,9 @@ class TestErasureRefusals:
         signer = scheduler if officer == "scheduler" else getattr(world, officer)
         before = world.app.position()
         with pytest.raises(PermissionDenied, match="legal"):
-            world.app.place_hold(signer, entry.id, "CASE-1", "Evidence")
+            world.app.retention.place_hold(signer, entry.id, "CASE-1", "Evidence")
         assert world.app.position() == before
-        assert world.app.retention(entry.id) is None
+        assert world.app.retention.get(entry.id) is None
 
 
 class TestTamperedKeys:
@@ -600,9 +600,9 @@ class TestTamperedKeys:
         delete_key_behind_the_stores_back(world, str(entry.subject["key_ref"]))
         before = world.app.position()
         with pytest.raises(IntegrityFailure, match="no erasure was recorded"):
-            world.app.reveal(world.legal, entry.id, "Check")
+            world.app.entries.reveal(world.legal, entry.id, "Check")
         with pytest.raises(IntegrityFailure, match="no erasure was recorded"):
-            world.app.has_subject_key(entry.id)
+            world.app.entries.has_subject_key(entry.id)
         assert world.app.position() == before  # no consultation recorded
 
         result = cli_for(world).run("entry", "show", str(entry.id), "--json")
@@ -619,7 +619,7 @@ class TestTamperedKeys:
         delete_key_behind_the_stores_back(world, str(entry.subject["key_ref"]))
         before = world.app.position()
         with pytest.raises(IntegrityFailure, match="no erasure was recorded"):
-            world.app.erase(world.admin, entry.id, "Erasure upheld")
+            world.app.retention.erase(world.admin, entry.id, "Erasure upheld")
         assert world.app.position() == before
 
     def test_a_sweep_meeting_a_key_deleted_behind_the_stores_back_stops_with_an_integrity_failure(
@@ -632,7 +632,7 @@ class TestTamperedKeys:
         with pytest.raises(IntegrityFailure):
             run_sweep(world, scheduler)
         assert world.app.position() == before
-        assert not world.app.erasure_recorded(entry.id)
+        assert not world.app.entries.erasure_recorded(entry.id)
 
 
 class TestDryRun:
@@ -649,10 +649,10 @@ class TestDryRun:
         assert dry.expired == [str(lapsing.id)]
         assert sorted(dry.erased) == sorted([str(lapsing.id), str(gone.id)])
         assert world.app.position() == before
-        assert world.app.entry(lapsing.id).status is Status.ACTIVE
-        assert world.app.has_subject_key(lapsing.id)
-        assert world.app.has_subject_key(gone.id)
-        assert world.app.retention(gone.id) is None
+        assert world.app.entries.get(lapsing.id).status is Status.ACTIVE
+        assert world.app.entries.has_subject_key(lapsing.id)
+        assert world.app.entries.has_subject_key(gone.id)
+        assert world.app.retention.get(gone.id) is None
 
         real, _ = run_sweep(world, scheduler)
         assert (real.expired, sorted(real.erased)) == (dry.expired, sorted(dry.erased))

@@ -48,7 +48,7 @@ class Log:
 
     def add_entries(self, count: int) -> None:
         for _ in range(count):
-            self.app.propose(self.custodian, proposal())
+            self.app.entries.propose(self.custodian, proposal())
 
     def fresh_report(self, *texts: str) -> AuditReport:
         app = WatchlistApp(self.settings)
@@ -81,7 +81,7 @@ def log(
         MasterKey.create(settings.master_key_path)
         app = WatchlistApp(settings)
         admin, log_key = Signer("ADMIN-01", keys.generate()), keys.generate()
-        app.found(
+        app.officers.found(
             "test.example/watchlist",
             "Admin",
             Rank.INSPECTOR,
@@ -89,7 +89,7 @@ def log(
             keys.public_b64(log_key.public_key()),
         )
         custodian = Signer("PC-1001", keys.generate())
-        app.enrol(
+        app.officers.enrol(
             admin,
             "PC-1001",
             "Custodian",
