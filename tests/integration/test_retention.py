@@ -78,7 +78,9 @@ def run_sweep(
 def removed(world: World, **changes: Any) -> Entry:
     """An authorised entry, removed now (case closed)."""
     entry = world.active(**changes)
-    return world.app.entries.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA")
+    return world.app.entries.remove(
+        world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, "NFA"
+    )
 
 
 def topics_after(world: World, position: int) -> list[str]:
@@ -280,7 +282,9 @@ class TestChangesDuringASweep:
             pending = due(world.app, clock.now(), world.app.policies.at(clock.now()).document)
             assert (pending.expire, pending.erase) == ([str(lapsing.id)], [str(gone.id)])
             # Meanwhile a custodian removes one entry and the legal team holds the other.
-            world.app.entries.remove(world.custodian, lapsing.id, RemovalReason.CASE_CLOSED, None, None)
+            world.app.entries.remove(
+                world.custodian, lapsing.id, RemovalReason.CASE_CLOSED, None, None
+            )
             world.app.retention.place_hold(world.legal, gone.id, "CASE-9", "Evidence, found late")
             result = sweep(world.app, scheduler, pending)
         assert result.skipped == [str(lapsing.id), str(gone.id)]
@@ -345,7 +349,9 @@ class TestReports:
         current = world.active()
         frozen.advance(timedelta(days=20))
         for entry in (overdue, current):
-            world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
+            world.app.entries.verify_source(
+                world.custodian, entry.id, SourceStatus.LIVE, None, "PNC"
+            )
         _result, pending = run_sweep(world, scheduler)
         assert pending.review_overdue == [str(overdue.id)]
 
@@ -394,7 +400,9 @@ class TestErasure:
         result, _ = run_sweep(world, scheduler)
         assert result.erased == [str(entry.id)]
 
-        assert world.app.entries.reveal(world.legal, entry.id, "Subject access request 9") == "erased"
+        assert (
+            world.app.entries.reveal(world.legal, entry.id, "Subject access request 9") == "erased"
+        )
         assert world.app.entries.has_subject_key(entry.id) is False
         assert world.app.entries.erasure_recorded(entry.id)
         retention = world.app.retention.get(entry.id)
@@ -454,7 +462,9 @@ class TestErasure:
         self, world: World, scheduler: Signer, frozen: clock.FrozenClock
     ) -> None:
         entry = world.active()
-        world.app.retention.place_hold(world.legal, entry.id, "CASE-2026-114", "Evidence for the trial")
+        world.app.retention.place_hold(
+            world.legal, entry.id, "CASE-2026-114", "Evidence for the trial"
+        )
         world.app.entries.remove(world.custodian, entry.id, RemovalReason.CASE_CLOSED, None, None)
         frozen.advance(RETENTION + timedelta(days=1))
 
@@ -534,7 +544,8 @@ class TestErasureBesideAReader:
         try:
             reader.execute("BEGIN")
             reader.execute("SELECT COUNT(*) FROM stored_events").fetchone()  # e.g. a backup
-            world.app.retention.erase(world.admin, entry.id, "Erasure upheld")  # waits the lock timeout
+            # The erasure waits the lock timeout, then goes ahead.
+            world.app.retention.erase(world.admin, entry.id, "Erasure upheld")
             reader.execute("COMMIT")  # the reader is done, though still connected
             world.app.close()  # the erasing process ends
             closed = True
