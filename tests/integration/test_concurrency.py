@@ -219,10 +219,14 @@ def test_a_review_racing_a_removal_is_refused_saying_what_changed_and_why(
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.entries.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"),
+        lambda: world.app.entries.remove(
+            world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"
+        ),
     )
     with pytest.raises(Conflict) as conflict:
-        other.entries.review(world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+        other.entries.review(
+            world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None
+        )
 
     position = position_of(world.app, entry_id, 3)
     assert conflict.value.message == (
@@ -247,7 +251,9 @@ def test_a_removal_racing_a_review_is_retried_and_recorded_after_it(
             world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None
         ),
     )
-    removed = other.entries.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA")
+    removed = other.entries.remove(
+        world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"
+    )
 
     assert removed.version == 4
     assert_no_lost_update(world.app, entry_id, [("Reviewed", "INSP-3001"), ("Removed", "PC-1001")])
@@ -293,10 +299,14 @@ def test_two_custodians_removing_the_same_entry_record_one_removal(
     interleave(
         monkeypatch,
         other,
-        lambda: world.app.entries.remove(world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"),
+        lambda: world.app.entries.remove(
+            world.custodian, entry_id, RemovalReason.CASE_CLOSED, None, "NFA"
+        ),
     )
     with pytest.raises(Conflict) as conflict:
-        other.entries.remove(custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested")
+        other.entries.remove(
+            custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested"
+        )
 
     position = position_of(world.app, entry_id, 3)
     assert conflict.value.message == (
@@ -308,7 +318,9 @@ def test_two_custodians_removing_the_same_entry_record_one_removal(
     with pytest.raises(
         RuleViolation, match=r"^status: the entry is removed; it cannot be removed$"
     ):
-        other.entries.remove(custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested")
+        other.entries.remove(
+            custodian2, entry_id, RemovalReason.ARRESTED_OR_LOCATED, None, "Arrested"
+        )
     assert_no_lost_update(world.app, entry_id, [("Removed", "PC-1001")])
     assert world.app.entries.get(entry_id).state.removal_reason is RemovalReason.CASE_CLOSED
     other.close()
@@ -327,7 +339,9 @@ def test_a_command_is_retried_once_only(world: World, monkeypatch: pytest.Monkey
         times=2,
     )
     with pytest.raises(Conflict) as conflict:
-        other.entries.review(world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
+        other.entries.review(
+            world.reviewer, entry_id, ReviewOutcome.RETAIN, "Still wanted.", None, None
+        )
 
     assert conflict.value.message == (
         f"conflict: {entry_id} changed meanwhile (SourceVerified by PC-1001, at store position "
@@ -343,7 +357,9 @@ def test_two_corrections_of_the_same_fact_at_once_lose_neither(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry_id = world.active().id
-    world.app.entries.verify_source(world.custodian, entry_id, SourceStatus.LIVE, None, "PNC")  # version 3
+    world.app.entries.verify_source(
+        world.custodian, entry_id, SourceStatus.LIVE, None, "PNC"
+    )  # version 3
     other = world.reopen()
     interleave(
         monkeypatch,
@@ -406,7 +422,9 @@ def test_four_instances_hammering_one_entry_lose_nothing(pg_url: str, tmp_path: 
                     )
                 else:
                     status = rng.choice(list(SourceStatus))
-                    entry = app.entries.verify_source(world.custodian, entry_id, status, None, "PNC")
+                    entry = app.entries.verify_source(
+                        world.custodian, entry_id, status, None, "PNC"
+                    )
                 log.append((op, "recorded", entry.version))
             except Refused as refused:
                 log.append((op, "refused", type(refused).__name__))

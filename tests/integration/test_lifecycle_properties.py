@@ -9,13 +9,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commands.documents import entry_view
 from governance import clock
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
 from governance.errors import GovernanceError
 from governance.integrity.sealing import MasterKey
 from governance.services.store_audit import verify_store
 from governance.storage.settings import StoreSettings
-from projections.views import entry_view
 from tests.conftest import T0, found_world
 
 STEPS = st.lists(
@@ -75,7 +75,9 @@ def apply(world, entry_id, step, time) -> None:  # type: ignore[no-untyped-def]
             None,
         )
     elif kind == "review-remove":
-        app.entries.review(world.reviewer, entry_id, ReviewOutcome.REMOVE, "Not needed.", None, None)
+        app.entries.review(
+            world.reviewer, entry_id, ReviewOutcome.REMOVE, "Not needed.", None, None
+        )
     elif kind == "remove":
         app.entries.remove(world.custodian, entry_id, step[1], None, None)
     else:

@@ -97,7 +97,9 @@ def apply(world: World, ids: list[Any], step: tuple[Any, ...], handle: Any) -> N
 
 def live(app: Any, entry_id: Any, kinds: Any) -> list[int]:
     """Versions of the entry's facts in force whose kind is in ``kinds``."""
-    return [fact.versions[-1] for fact in resolve(app.entries.get(entry_id).facts) if fact.kind in kinds]
+    return [
+        fact.versions[-1] for fact in resolve(app.entries.get(entry_id).facts) if fact.kind in kinds
+    ]
 
 
 @settings(
@@ -157,9 +159,14 @@ def test_a_deployments_then_view_never_changes_when_later_events_arrive(
                 apply(world, ids, step, handle)
         for entry_id in ids:
             with contextlib.suppress(GovernanceError):
-                world.app.entries.verify_source(world.custodian, entry_id, SourceStatus.LIVE, None, None)
+                world.app.entries.verify_source(
+                    world.custodian, entry_id, SourceStatus.LIVE, None, None
+                )
         start = clock.now() + timedelta(hours=1)
-        if world.app.policies.at(clock.now()).document.min_authoriser_rank is not Rank.SUPERINTENDENT:
+        if (
+            world.app.policies.at(clock.now()).document.min_authoriser_rank
+            is not Rank.SUPERINTENDENT
+        ):
             reject()  # the enrolled authoriser may not authorise deployments under that policy
         deployment = world.app.deployments.authorise(
             world.authoriser, "Station", "Sought people travel through it", "Locate wanted people",

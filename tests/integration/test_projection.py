@@ -125,7 +125,9 @@ class TestKnowledgePosition:
         self, world: World
     ) -> None:
         entry = world.proposed()
-        authorised = world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
+        authorised = world.app.entries.authorise(
+            world.authoriser, entry.id, "Necessary and proportionate."
+        )
         at = clock.now()
         position = world.app.position()
         assert inclusion(world.app, authorised.id, at, position)[1].assessment.listed
@@ -195,7 +197,9 @@ class TestStoredThenView:
     ) -> None:
         entries = [world.active() for _ in range(3)]
         for entry in entries[:2]:  # the third has no source check: the gate excludes it
-            world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+            world.app.entries.verify_source(
+                world.custodian, entry.id, SourceStatus.LIVE, None, None
+            )
         deployment = deploy(world, frozen, [e.id for e in entries])
         result = reconstruct(world.app, deployment.id)
         listed = [e["entry_id"] for e in result.entries if e["on_watchlist"]]
@@ -215,7 +219,9 @@ class TestStoredThenView:
     ) -> None:
         entries = [world.active() for _ in range(2)]
         for entry in entries:
-            world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, None)
+            world.app.entries.verify_source(
+                world.custodian, entry.id, SourceStatus.LIVE, None, None
+            )
         deployment = deploy(world, frozen, [e.id for e in entries])
         world.app.entries.remove(
             world.custodian, entries[0].id, RemovalReason.DECEASED,

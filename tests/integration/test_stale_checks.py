@@ -66,7 +66,9 @@ class TestStaleOfficerRecords:
         entry = world.active()
         world.app.authenticate(world.custodian, Action.VERIFY_SOURCE)  # the view the write rests on
         other = world.reopen()
-        other.officers.change_rank(world.admin, world.reviewer.officer_id, Rank.CHIEF_INSPECTOR, "Promoted")
+        other.officers.change_rank(
+            world.admin, world.reviewer.officer_id, Rank.CHIEF_INSPECTOR, "Promoted"
+        )
         other.close()
         loaded = world.app.entries.get(entry.id)
         loaded.verify_source(world.custodian.officer_id, SourceStatus.LIVE, clock.now(), None)
@@ -92,7 +94,9 @@ class TestVerifiedOnce:
         calls = count_verifications(monkeypatch)
         assert world.app.entries.get(entry.id).version == entry.version
         assert calls[0] == 0
-        assert world.reopen().entries.get(entry.id).version == entry.version  # a new process checks all
+        assert (
+            world.reopen().entries.get(entry.id).version == entry.version
+        )  # a new process checks all
         assert calls[0] >= entry.version
 
     def test_bytes_changed_in_the_database_are_checked_in_full_and_caught(
@@ -132,11 +136,15 @@ class TestVerifiedOnce:
         # officer records stored since), then authenticates again to open the retention record:
         # the write must rest on the older of the two readings.
         app, legal = world.app, world.legal.officer_id
-        app.officers.change_roles(world.admin, legal, frozenset({Role.LEGAL, Role.SCHEDULER}), "Cover")
+        app.officers.change_roles(
+            world.admin, legal, frozenset({Role.LEGAL, Role.SCHEDULER}), "Cover"
+        )
         entry = world.active()
         app.officer(legal)
         other = world.reopen()
-        other.officers.change_roles(world.admin, legal, frozenset({Role.SCHEDULER}), "No longer legal")
+        other.officers.change_roles(
+            world.admin, legal, frozenset({Role.SCHEDULER}), "No longer legal"
+        )
         other.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
         other.close()
         before = app.position()

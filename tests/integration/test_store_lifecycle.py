@@ -7,13 +7,13 @@ from uuid import uuid4
 
 import pytest
 
+from commands.documents import entry_view, officer_view
 from governance import clock
 from governance.domain.policy import DEFAULT
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from governance.errors import Conflict, NotFound, PermissionDenied
 from governance.services.store_audit import verify_store
 from governance.storage.sqlite_pool import PAGE_CACHE_KIB, StatementCachingPool
-from projections.views import entry_view, officer_view
 from tests.conftest import World
 
 
@@ -133,7 +133,9 @@ class TestLookupsByType:
         other.close()
         in_force = world.app.policies.at(clock.now())
         assert in_force.version == 1
-        assert [v.version for v in world.app.policies.versions(known_at=in_force.position - 1)] == []
+        assert [
+            v.version for v in world.app.policies.versions(known_at=in_force.position - 1)
+        ] == []
 
 
 class TestSQLiteConnections:

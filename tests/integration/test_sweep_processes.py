@@ -132,7 +132,9 @@ def build_template(home: Path) -> Template:
     count = iter(range(1000))
 
     def add(world: World, at: datetime, review: int, expiry: int) -> str:
-        entry = world.app.entries.propose(world.custodian, document(world, at, review, expiry, next(count)))
+        entry = world.app.entries.propose(
+            world.custodian, document(world, at, review, expiry, next(count))
+        )
         world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
         return str(entry.id)
 
@@ -151,10 +153,14 @@ def build_template(home: Path) -> Template:
         removed = [add(world, built, 60, 180) for _ in range(15)]
         held = [add(world, built, 60, 180) for _ in range(3)]
         for entry_id in held:
-            app.retention.place_hold(world.legal, UUID(entry_id), "CASE-2025-0042", "Evidence for trial")
+            app.retention.place_hold(
+                world.legal, UUID(entry_id), "CASE-2025-0042", "Evidence for trial"
+            )
         time_.advance(timedelta(days=1))
         for entry_id in removed + held:
-            app.entries.remove(world.custodian, UUID(entry_id), RemovalReason.CASE_CLOSED, None, "NFA")
+            app.entries.remove(
+                world.custodian, UUID(entry_id), RemovalReason.CASE_CLOSED, None, "NFA"
+            )
         time_.set(real_now - timedelta(days=30))
         overdue = [add(world, clock.now(), 28, 130) for _ in range(2)]
         time_.set(real_now - timedelta(days=1))

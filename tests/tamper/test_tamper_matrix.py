@@ -166,8 +166,12 @@ def scene(world: World) -> Scene:
     other = world.proposed()
     entry = world.active()
     world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC")
-    world.app.entries.review(world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None)
-    world.app.entries.verify_source(world.custodian, entry.id, SourceStatus.LIVE, None, "PNC, again")
+    world.app.entries.review(
+        world.reviewer, entry.id, ReviewOutcome.RETAIN, "Still wanted.", None, None
+    )
+    world.app.entries.verify_source(
+        world.custodian, entry.id, SourceStatus.LIVE, None, "PNC, again"
+    )
     # The library names the table: ``stored_events`` on SQLite, ``watchlist_events`` on PostgreSQL.
     table = world.app.recorder.events_table_name  # type: ignore[attr-defined]
     result = Scene(world, other.id, entry.id, Database(world.settings, table))
