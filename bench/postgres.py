@@ -27,13 +27,13 @@ import psycopg
 from cryptography.hazmat.primitives import serialization
 
 from bench.common import machine
+from commands.documents import entry_view
 from governance import clock
 from governance.application import WatchlistApp
 from governance.domain.proposal import parse_proposal
 from governance.integrity.sealing import MasterKey
 from governance.integrity.signing import Signer
 from governance.storage.settings import StoreSettings
-from projections.views import entry_view
 from tests.conftest import T0, World, entry_document, found_world
 
 

@@ -1,15 +1,21 @@
-"""Plain-data views of entries, officers and histories, shaped as the CLI contract says."""
+"""The documents the CLI shows for an entry, an officer and a history row (see docs/cli.md).
+
+Presentation only: each turns a record into the plain data the command-line contract names, for
+``--json`` or a table. The point-in-time answers are not here; they come from ``projections``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from governance.domain.entry import Entry
-from governance.domain.registry import OfficerState
 from governance.domain.vocabulary import Status
-from governance.services.entries import HistoryItem
 from governance.times import format_instant
+
+if TYPE_CHECKING:  # only named in annotations
+    from governance.domain.entry import Entry
+    from governance.domain.registry import OfficerState
+    from governance.services.entries import HistoryItem
 
 
 def instant(value: datetime | None) -> str | None:

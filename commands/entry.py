@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from commands.documents import entry_view, history_view, instant
 from commands.render import JSON_HELP, emit, emit_rows
 from commands.session import entry_id, read_input, session_of
 from governance import clock
@@ -16,7 +17,6 @@ from governance.domain.proposal import parse_proposal
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from governance.errors import IntegrityFailure, InvalidInput
 from governance.times import parse_optional_instant
-from projections.views import entry_view, history_view, instant
 
 app = typer.Typer(
     no_args_is_help=True, help="Propose, authorise, check, review and remove entries."

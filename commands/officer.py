@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from commands.documents import instant, officer_view
 from commands.render import JSON_HELP, emit, emit_rows
 from commands.session import passphrase_from, session_of
 from governance.domain.officer import check_officer_id
 from governance.domain.vocabulary import Rank, Role
 from governance.errors import Conflict, InvalidInput
 from governance.integrity import keys
-from projections.views import instant, officer_view
 
 app = typer.Typer(no_args_is_help=True, help="Enrol and manage officers and their keys.")
 
