@@ -122,7 +122,8 @@ def holder() -> typer.Typer:
 def command(info: CommandInfo) -> TyperCommand:
     """The Click command of one ``@app.command`` registration."""
     info = copy.copy(info)
-    info.cls = info.cls or Command
+    if info.cls in (None, TyperCommand):  # ``@app.command`` fills in TyperCommand
+        info.cls = Command
     app = holder()
     app.registered_commands.append(info)
     built = typer.main.get_command(app)

@@ -24,7 +24,7 @@ from typer._coercion import build_runtime_param
 from typer.core import TyperCommand, TyperGroup, _TyperParameter
 
 from commands.main import COMMANDS
-from commands.startup import Quick
+from commands.startup import Command, Group, Quick
 from tests.cli.conftest import Cli
 
 HEAVY = {"psycopg", "psycopg_pool", "pydantic", "eventsourcing", "cryptography", "jinja2", "rich"}
@@ -142,6 +142,12 @@ class TestLazyCommands:
         for path, command in ours.items():
             assert signature(command) == signature(theirs[path]), path
             assert command.help == theirs[path].help, path
+
+    def test_every_command_converts_its_values_quickly(self) -> None:
+        for path, command in every_command().items():
+            assert isinstance(command, Command | Group), path
+            for param in command.get_params(typer.Context(command)):
+                assert isinstance(param._runtime_param, Quick), (path, param.name)
 
 
 def sample_values(annotation: Any) -> list[Any]:
