@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated
-from uuid import UUID
 
 import typer
 
 from commands.render import JSON_HELP, emit, emit_json, note, stdout
-from commands.session import session_of
+from commands.session import deployment_id, session_of
 from governance.domain.deployment import UseCase
 from governance.domain.vocabulary import Category
 from governance.errors import InvalidInput
@@ -24,16 +23,6 @@ app = typer.Typer(no_args_is_help=True, help="Authorise, compile, run and recons
 
 JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 DeploymentArg = Annotated[str, typer.Argument(help="The deployment id.")]
-
-
-def deployment_id(text: str) -> UUID:
-    """Parse a deployment id argument."""
-    try:
-        return UUID(text)
-    except ValueError:
-        raise InvalidInput(
-            f"deployment_id: '{text[:60]}' is not a deployment id (a UUID)"
-        ) from None
 
 
 @app.command("authorise")

@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from commands.deployment import deployment_id
 from commands.render import JSON_HELP, emit, emit_json
-from commands.session import entry_id, session_of
+from commands.session import deployment_id, entry_id, session_of
 from governance.services.inclusion import KnownAt, answer_inclusion
 from governance.times import format_instant, parse_instant
 

@@ -127,6 +127,16 @@ def entry_id(text: str) -> UUID:
         raise InvalidInput(f"entry_id: '{text[:60]}' is not an entry id (a UUID)") from None
 
 
+def deployment_id(text: str) -> UUID:
+    """Parse a deployment id argument."""
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidInput(
+            f"deployment_id: '{text[:60]}' is not a deployment id (a UUID)"
+        ) from None
+
+
 def session_of(ctx: typer.Context) -> Session:
     """The session stored on the root context by the global options."""
     session = ctx.find_root().obj
