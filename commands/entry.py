@@ -13,7 +13,6 @@ from commands.render import JSON_HELP, emit, emit_rows
 from commands.session import entry_id, read_input, session_of
 from governance import clock
 from governance.domain.entry import Entry
-from governance.domain.proposal import parse_proposal
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus, Status
 from governance.errors import IntegrityFailure, InvalidInput
 from governance.times import parse_optional_instant
@@ -34,6 +33,8 @@ def propose(
     as_json: JsonFlag = False,
 ) -> None:
     """Propose an entry (custodian); it is not active until authorised."""
+    from governance.domain.proposal import parse_proposal  # pydantic: only proposing needs it
+
     session = session_of(ctx)
     proposal = parse_proposal(read_input(file, "--file"))
     entry = session.app().entries.propose(session.signer(), proposal)
