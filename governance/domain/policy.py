@@ -9,9 +9,9 @@ judged by the version in force at T, never today's. Version 0 is the built-in de
 from __future__ import annotations
 
 import json
-import tomllib
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, event
@@ -19,7 +19,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from governance.domain import defaults
 from governance.domain.aggregate import Governed, named_stream
-from governance.domain.proposal import validation_lines
 from governance.domain.vocabulary import Category, Rank
 from governance.errors import InvalidInput
 
@@ -29,7 +28,8 @@ Days = Annotated[int, Field(ge=1, le=3650)]
 class PolicyDocument(BaseModel):
     """The rules of one policy version. Omitted fields take the built-in defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use, not at import: most commands never validate a policy document.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     title: str = "Built-in defaults"
     permitted_categories: tuple[Category, ...] = tuple(Category)
@@ -75,11 +75,29 @@ class PolicyDocument(BaseModel):
         return record
 
 
-DEFAULT = PolicyDocument()
+@cache
+def default_policy() -> PolicyDocument:
+    """Version 0, the built-in defaults (made on first use, like the model it is an instance of)."""
+    return PolicyDocument()
+
+
+if TYPE_CHECKING:
+    DEFAULT: PolicyDocument
+
+
+def __getattr__(name: str) -> Any:
+    """``DEFAULT``: ``default_policy()``, for callers that name the built-in version a constant."""
+    if name == "DEFAULT":
+        return default_policy()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_policy(text: bytes, filename: str) -> PolicyDocument:
     """Validate a policy file (TOML or JSON by extension), one line per problem."""
+    import tomllib  # noqa: PLC0415 - only publishing reads TOML
+
+    from governance.domain.proposal import validation_lines  # noqa: PLC0415 - pydantic models
+
     try:
         data = (
             tomllib.loads(text.decode("utf-8")) if filename.endswith(".toml") else json.loads(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from governance import clock
@@ -12,7 +12,6 @@ from governance.domain.backdating import check_effective_at
 from governance.domain.consultation import Consultation
 from governance.domain.entry import Entry
 from governance.domain.permissions import Action
-from governance.domain.proposal import EntryProposal
 from governance.domain.retention import Retention, retention_stream
 from governance.domain.rules import check_text
 from governance.domain.vocabulary import RemovalReason, ReviewOutcome, SourceStatus
@@ -24,6 +23,9 @@ from governance.integrity.signing import Signer
 from governance.services.policies import PolicyService
 from governance.services.ports import Store
 from governance.services.retry import retried
+
+if TYPE_CHECKING:
+    from governance.domain.proposal import EntryProposal
 
 ERASED = "erased"
 

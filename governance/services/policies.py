@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from governance import clock
 from governance.domain.permissions import Action
-from governance.domain.policy import DEFAULT, PolicyDocument, PolicyVersion
+from governance.domain.policy import PolicyDocument, PolicyVersion, default_policy
 from governance.errors import InvalidInput
 from governance.integrity.signing import Signer
 from governance.services.ports import Store
@@ -24,7 +25,10 @@ class InForce:
     document: PolicyDocument
 
 
-BUILT_IN = InForce(0, None, 0, DEFAULT)
+@cache
+def built_in() -> InForce:
+    """Version 0, the built-in defaults (made on first use)."""
+    return InForce(0, None, 0, default_policy())
 
 
 class PolicyService:
@@ -99,5 +103,5 @@ def policy_in_force(versions: list[InForce], at: datetime) -> InForce:
     """The latest-effective version whose effective time is at or before ``at``."""
     candidates = [v for v in versions if v.effective_at is not None and v.effective_at <= at]
     if not candidates:
-        return BUILT_IN
+        return built_in()
     return max(candidates, key=lambda v: (v.effective_at, v.version))
