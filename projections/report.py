@@ -7,20 +7,29 @@ The two views are printed side by side and never merged. Templates live in
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
-from projections.reconstruction import Reconstruction
+    from projections.reconstruction import Reconstruction
 
-_ENV = Environment(
-    loader=PackageLoader("projections", "templates"),
-    autoescape=select_autoescape(["html", "html.j2"], default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+
+@cache
+def _environment() -> Environment:
+    """The templates' environment, made on the first render (jinja2 is slow to import)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape  # noqa: PLC0415
+
+    return Environment(
+        loader=PackageLoader("projections", "templates"),
+        autoescape=select_autoescape(["html", "html.j2"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
 
 CLASS_MEANING = {
     "CONSISTENT": "the verdict is the same as known then and as known now",
@@ -41,5 +50,5 @@ class Format(StrEnum):
 def render(reconstruction: Reconstruction, kind: Format) -> str:
     """The report as Markdown or HTML text."""
     document: dict[str, Any] = reconstruction.to_json()
-    template = _ENV.get_template(f"reconstruction.{kind.value}.j2")
+    template = _environment().get_template(f"reconstruction.{kind.value}.j2")
     return template.render(doc=document, meaning=CLASS_MEANING)

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import cast
 from weakref import WeakKeyDictionary
 
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking, TrackingRecorder
 
 from governance.application import WatchlistApp
 from governance.errors import Failure, IntegrityFailure
@@ -25,12 +25,7 @@ from governance.storage.recorders import Record
 from governance.times import to_micros
 from projections.batch import Batch
 from projections.handlers import handle
-from projections.storage import (
-    PROJECTION,
-    PostgresProjectionRecorder,
-    ProjectionStore,
-    SQLiteProjectionRecorder,
-)
+from projections.storage import PROJECTION, ProjectionStore, SQLiteProjectionRecorder
 
 BATCH = 1000
 #: Backlogs at least this long are verified on every core.
@@ -42,11 +37,11 @@ def projection_store(app: WatchlistApp) -> ProjectionStore:
     """The projection's recorder on the application's own database (created on first use)."""
     store = _STORES.get(app)
     if store is None:
-        kind = (
-            SQLiteProjectionRecorder
-            if app.settings.backend == "sqlite"
-            else PostgresProjectionRecorder
-        )
+        kind: type[TrackingRecorder] = SQLiteProjectionRecorder
+        if app.settings.backend != "sqlite":
+            from projections.postgres_storage import PostgresProjectionRecorder  # noqa: PLC0415 - psycopg
+
+            kind = PostgresProjectionRecorder
         with app.setup_lock():
             store = cast(ProjectionStore, app.factory.tracking_recorder(kind))
         _STORES[app] = store

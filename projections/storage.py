@@ -3,7 +3,8 @@
 Each batch of projected events is written in one transaction together with the library's tracking
 row, so catching up is exactly-once and resumes cleanly after a crash. SQL is written once with
 ``?`` placeholders and ``{t}`` table prefixes; the PostgreSQL recorder qualifies tables with its
-schema and switches placeholders.
+schema and switches placeholders. The PostgreSQL recorder lives in ``projections.postgres_storage``
+and is imported only for a store on PostgreSQL (psycopg is slow to import).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
-from psycopg.sql import SQL, Identifier
 
 PROJECTION = "watchlist-projection"
 #: Bump when a projection table changes shape, or what is stored in it (7: the one judge's
@@ -182,101 +181,3 @@ class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
             for table in PROJECTION_TABLES:
                 c.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             c.execute("DELETE FROM tracking WHERE application_name = ?", (PROJECTION,))
-
-
-class _PostgresTx:
-    def __init__(self, cursor: Any, schema: str) -> None:
-        self.c = cursor
-        self.prefix = SQL("{0}.").format(Identifier(schema)).as_string(None)
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s").format(t=self.prefix, i="")
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.c.execute(self._sql(sql), tuple(params))
-
-    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.c.executemany(self._sql(sql), [tuple(r) for r in rows])
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        self.run(sql, params)
-        row = self.c.fetchone()
-        return None if row is None else tuple(row.values())
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.run(sql, params)
-        return [tuple(r.values()) for r in self.c.fetchall()]
-
-
-class PostgresProjectionRecorder(PostgresTrackingRecorder):
-    """Projection tables in the store's PostgreSQL schema."""
-
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        prefix = SQL("{0}.").format(Identifier(self.datastore.schema)).as_string(None)
-        for statement in TABLES:
-            self.sql_create_statements.append(SQL(statement.format(t=prefix, i="")))  # type: ignore[arg-type]
-
-    def create_table(self) -> None:
-        schema = Identifier(self.datastore.schema)
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL(META.format(t="{0}.")).format(schema))
-            curs.execute(SQL("SELECT value FROM {0}.wl_meta WHERE name = 'schema'").format(schema))
-            row = curs.fetchone()
-            if row is None or int(row["value"]) != SCHEMA_VERSION:
-                for table in PROJECTION_TABLES:
-                    curs.execute(
-                        SQL("DROP TABLE IF EXISTS {0}.{1}").format(schema, Identifier(table))
-                    )
-                curs.execute(
-                    SQL(
-                        "INSERT INTO {0}.wl_meta VALUES ('schema', %s) "
-                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-                    ).format(schema),
-                    (str(SCHEMA_VERSION),),
-                )
-                curs.execute(
-                    SQL("SELECT to_regclass(%s) AS t"),
-                    (f"{self.datastore.schema}.{self.tracking_table_name}",),
-                )
-                exists = curs.fetchone()
-                if exists and exists["t"] is not None:
-                    curs.execute(
-                        SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
-                            schema, Identifier(self.tracking_table_name)
-                        ),
-                        (PROJECTION,),
-                    )
-        super().create_table()
-
-    def position(self) -> int:
-        """The last store position projected."""
-        return self.max_tracking_id(PROJECTION) or 0
-
-    @contextmanager
-    def writing(self, tracking: Tracking) -> Iterator[Tx]:
-        with self.datastore.transaction(commit=True) as curs:
-            # One projector at a time; a second waits, then finds the work done.
-            curs.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))", (self.datastore.schema + PROJECTION,)
-            )
-            yield _PostgresTx(curs, self.datastore.schema)
-            self._insert_tracking(curs, tracking)
-
-    @contextmanager
-    def reading(self) -> Iterator[Tx]:
-        with self.datastore.transaction(commit=False) as curs:
-            yield _PostgresTx(curs, self.datastore.schema)
-
-    def reset(self) -> None:
-        """Empty the projection and its tracking, so the next catch-up rebuilds it from scratch."""
-        schema = Identifier(self.datastore.schema)
-        with self.datastore.transaction(commit=True) as curs:
-            for table in PROJECTION_TABLES:
-                curs.execute(SQL("DELETE FROM {0}.{1}").format(schema, Identifier(table)))
-            curs.execute(
-                SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
-                    schema, Identifier(self.tracking_table_name)
-                ),
-                (PROJECTION,),
-            )
