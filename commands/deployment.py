@@ -10,11 +10,10 @@ import typer
 
 from commands.render import JSON_HELP, emit, emit_json, note, stdout
 from commands.session import deployment_id, session_of
-from governance.domain.deployment import UseCase
+from governance.domain.deployment import UseCase, describe
 from governance.domain.vocabulary import Category
 from governance.errors import InvalidInput
 from governance.services.compiling import compile_watchlist
-from governance.services.deployments import describe
 from governance.services.reconstruction import reconstruct_deployment
 from governance.times import format_instant, parse_instant
 from projections.report import Format, render

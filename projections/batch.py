@@ -14,9 +14,8 @@ from typing import Any
 from governance.application import WatchlistApp
 from governance.domain.facts import Fact
 from governance.errors import Failure, IntegrityFailure
-from governance.integrity.checked import SignatureJob
+from governance.integrity.checked import SignatureJob, failing_jobs
 from governance.integrity.envelope import GENESIS_PREV
-from governance.services.store_audit import failing_jobs
 from governance.times import from_micros
 from projections.deployments import Judging, Plan, write_plans
 from projections.intervals import OPEN

@@ -16,9 +16,9 @@ from typing import Any
 from uuid import UUID
 
 from governance.application import WatchlistApp
+from governance.domain.deployment import describe
 from governance.domain.judging import Basis
 from governance.errors import RuleViolation
-from governance.services.deployments import describe
 from governance.times import format_instant, format_micros
 from projections.deployments import (
     CONSISTENT,

@@ -17,6 +17,7 @@ from governance.domain.aggregate import Governed
 from governance.domain.policy import PolicyDocument
 from governance.domain.vocabulary import Category
 from governance.errors import InvalidInput, RuleViolation
+from governance.times import format_instant
 
 
 class UseCase(StrEnum):
@@ -176,3 +177,39 @@ def check_plan(
         problems.append("end: the planned window is already over")
     if problems:
         raise InvalidInput(problems)
+
+
+def describe(deployment: Deployment) -> dict[str, Any]:
+    """The deployment record as plain data (no personal data)."""
+    record = {
+        "deployment_id": str(deployment.id),
+        "status": deployment.status,
+        "location": deployment.location,
+        "location_reason": deployment.location_reason,
+        "objective": deployment.objective,
+        "use_case": deployment.use_case.value,
+        "categories": [c.value for c in deployment.categories],
+        "planned_start": format_instant(deployment.planned_start),
+        "planned_end": format_instant(deployment.planned_end),
+        "authorised_by": deployment.authorised_by,
+        "authorised_rank": deployment.authorised_rank,
+        "compiled_at": None
+        if deployment.compiled_at is None
+        else format_instant(deployment.compiled_at),
+        "started_at": None
+        if deployment.started_at is None
+        else format_instant(deployment.started_at),
+        "ended_at": None if deployment.ended_at is None else format_instant(deployment.ended_at),
+    }
+    if deployment.compilation is not None:
+        compiled = deployment.compilation
+        record.update(
+            basis=compiled["basis"],
+            judged_at=format_instant(compiled["judged_at"]),
+            policy_version=compiled["policy_version"],
+            manifest=compiled["manifest"],
+            manifest_sha256=compiled["manifest_sha256"],
+            excluded=compiled["excluded"],
+            size_warning=compiled["size_warning"],
+        )
+    return record

@@ -7,6 +7,7 @@ small value types and not the verifier itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from governance.errors import Failure
@@ -59,3 +60,8 @@ class Founding:
     admin_public_key: str
     log_public_key: str
     position: int
+
+
+def failing_jobs(chunk: Sequence[SignatureJob]) -> list[int]:
+    """Indexes of the jobs in ``chunk`` whose signatures do not verify (runs in a worker)."""
+    return [i for i, job in enumerate(chunk) if not job.holds()]

@@ -26,7 +26,6 @@ from governance.services.policies import PolicyService
 from governance.services.ports import Store
 from governance.services.retry import retried
 from governance.services.stored_history import StoredHistory
-from governance.times import format_instant
 
 
 class DeploymentService:
@@ -179,39 +178,3 @@ class DeploymentService:
 def manifest_sha256(manifest: list[dict[str, Any]]) -> str:
     """SHA-256 of the RFC 8785 form of the manifest (entry ids and versions only)."""
     return hashlib.sha256(canonical.dumps(manifest)).hexdigest()
-
-
-def describe(deployment: Deployment) -> dict[str, Any]:
-    """The deployment record as plain data (no personal data)."""
-    record = {
-        "deployment_id": str(deployment.id),
-        "status": deployment.status,
-        "location": deployment.location,
-        "location_reason": deployment.location_reason,
-        "objective": deployment.objective,
-        "use_case": deployment.use_case.value,
-        "categories": [c.value for c in deployment.categories],
-        "planned_start": format_instant(deployment.planned_start),
-        "planned_end": format_instant(deployment.planned_end),
-        "authorised_by": deployment.authorised_by,
-        "authorised_rank": deployment.authorised_rank,
-        "compiled_at": None
-        if deployment.compiled_at is None
-        else format_instant(deployment.compiled_at),
-        "started_at": None
-        if deployment.started_at is None
-        else format_instant(deployment.started_at),
-        "ended_at": None if deployment.ended_at is None else format_instant(deployment.ended_at),
-    }
-    if deployment.compilation is not None:
-        compiled = deployment.compilation
-        record.update(
-            basis=compiled["basis"],
-            judged_at=format_instant(compiled["judged_at"]),
-            policy_version=compiled["policy_version"],
-            manifest=compiled["manifest"],
-            manifest_sha256=compiled["manifest_sha256"],
-            excluded=compiled["excluded"],
-            size_warning=compiled["size_warning"],
-        )
-    return record

@@ -24,7 +24,6 @@ from eventsourcing.persistence import StoredEvent
 
 from governance.application import WatchlistApp
 from governance.errors import Failure, GovernanceError, IntegrityFailure
-from governance.integrity.checked import SignatureJob
 from governance.integrity.envelope import GENESIS_PREV, EnvelopeError, state_hash
 from governance.ledger import merkle
 from governance.ledger.leaves import leaf_bytes
@@ -252,8 +251,3 @@ def _check_range(start: int, end: int) -> list[Result]:
     app = _WORKER["app"]
     rows = app.store_recorder.select_rows(start, end - start)
     return [check_row(app, row) for row in rows if row[0] < end]
-
-
-def failing_jobs(chunk: Sequence[SignatureJob]) -> list[int]:
-    """Indexes of the jobs in ``chunk`` whose signatures do not verify (runs in a worker)."""
-    return [i for i, job in enumerate(chunk) if not job.holds()]
