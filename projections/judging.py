@@ -17,7 +17,7 @@ from typing import Any
 
 from governance.domain.facts import EntryState
 from governance.domain.judging import Basis, Judgement, Place, judge
-from governance.domain.policy import PolicyDocument, default_policy
+from governance.domain.policy import DEFAULT, PolicyDocument
 from governance.domain.vocabulary import Category
 from governance.times import to_micros
 from projections.intervals import decode_state
@@ -35,7 +35,7 @@ def basis(
         "ORDER BY effective_at DESC, version DESC LIMIT 1",
         (known_at, to_micros(at)),
     )
-    policy = default_policy() if row is None else PolicyDocument.model_validate(json.loads(row[1]))
+    policy = DEFAULT if row is None else PolicyDocument.model_validate(json.loads(row[1]))
     return Basis(
         at,
         known_at,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from governance import clock
 from governance.domain.permissions import Action
-from governance.domain.policy import PolicyDocument, PolicyVersion, default_policy
+from governance.domain.policy import DEFAULT, PolicyDocument, PolicyVersion
 from governance.errors import InvalidInput
 from governance.integrity.signing import Signer
 from governance.services.ports import Store
@@ -25,10 +24,7 @@ class InForce:
     document: PolicyDocument
 
 
-@cache
-def built_in() -> InForce:
-    """Version 0, the built-in defaults (made on first use)."""
-    return InForce(0, None, 0, default_policy())
+BUILT_IN = InForce(0, None, 0, DEFAULT)
 
 
 class PolicyService:
@@ -103,5 +99,5 @@ def policy_in_force(versions: list[InForce], at: datetime) -> InForce:
     """The latest-effective version whose effective time is at or before ``at``."""
     candidates = [v for v in versions if v.effective_at is not None and v.effective_at <= at]
     if not candidates:
-        return built_in()
+        return BUILT_IN
     return max(candidates, key=lambda v: (v.effective_at, v.version))
