@@ -256,14 +256,9 @@ def show(
 ) -> None:
     """Show an entry's governance record; the subject only with --purpose, to allowed roles."""
     session = session_of(ctx)
-    app_ = session.app()
-    record = entry_view(app_.entries.get(entry_id(entry)), clock.now())
-    subject: object = "withheld"
-    if purpose is not None:
-        subject = app_.entries.reveal(session.signer(), entry_id(entry), purpose)
-    elif not app_.entries.has_subject_key(entry_id(entry)):
-        subject = "erased"
-    emit({**record, "subject": subject}, as_json)
+    signer = session.signer() if purpose is not None else None
+    found, subject = session.app().entries.shown(entry_id(entry), signer, purpose)
+    emit({**entry_view(found, clock.now()), "subject": subject}, as_json)
 
 
 @app.command("list")

@@ -234,6 +234,16 @@ class EntryService:
         self.store.record(consultation, signer=signer)
         return subject
 
+    def shown(
+        self, entry_id: UUID, signer: Signer | None = None, purpose: str | None = None
+    ) -> tuple[Entry, dict[str, Any] | str]:
+        """``entry show``: the verified entry, and its subject revealed for ``purpose`` (recorded)
+        or else ``"withheld"`` (``"erased"`` once its data key is destroyed)."""
+        entry = self.get(entry_id)
+        if purpose is not None and signer is not None:
+            return entry, self.reveal(signer, entry_id, purpose)
+        return entry, "withheld" if self.subject_key(entry) is not None else ERASED
+
     def has_subject_key(self, entry_id: UUID) -> bool:
         """False once the entry's personal data has been erased (its data key destroyed)."""
         return self.subject_key(self.get(entry_id)) is not None
