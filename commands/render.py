@@ -50,7 +50,12 @@ def emit_rows(
 
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        if column.endswith("_id"):
+            # An id is what a reader copies into the next command: never cut it short (UUIDv7 ids
+            # share their first characters); on a narrow terminal the other columns give way.
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column)
     for row in rows:
         table.add_row(*(_plain(row.get(column)) for column in columns))
     _console("stdout").print(table)

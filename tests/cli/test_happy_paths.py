@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from rich.console import Console
+
+from commands import render
 from tests.cli.conftest import Cli
 
 
@@ -119,6 +123,19 @@ class TestEntryLifecycle:
         assert [row["entry_id"] for row in store.ok("entry", "list", "--due-within", "60")] == [
             active_entry
         ]
+
+    def test_list_table_shows_every_entry_id_in_full_on_a_narrow_terminal(
+        self, store: Cli, active_entry: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        store.ok("entry", "propose", "--file", str(store.write_entry()), officer="PC-1001")
+        ids = [row["entry_id"] for row in store.ok("entry", "list")]
+        narrow = Console(width=80, highlight=False, soft_wrap=True)
+        monkeypatch.setattr(render, "stdout", narrow, raising=False)
+        table = store.run("entry", "list")
+        assert table.exit_code == 0, table.stderr
+        assert max(len(line) for line in table.stdout.splitlines()) <= 80
+        for entry_id in ids:
+            assert entry_id in table.stdout
 
     def test_audit_verify_passes_on_a_clean_store(self, store: Cli, active_entry: str) -> None:
         result = store.ok("audit", "verify")
