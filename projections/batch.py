@@ -7,9 +7,8 @@ entry's facts and open interval rows), collects the rows they produce, and write
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.application import WatchlistApp
 from governance.domain.facts import Fact
@@ -20,6 +19,9 @@ from governance.times import from_micros
 from projections.deployments import Judging, Plan, write_plans
 from projections.intervals import OPEN
 from projections.storage import Tx
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Deferred signature checks per task sent to a worker process.
 CHUNK = 500

@@ -9,10 +9,8 @@ projection is in ``projections.handlers``.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking, TrackingRecorder
@@ -26,6 +24,9 @@ from governance.times import to_micros
 from projections.batch import Batch
 from projections.handlers import handle
 from projections.storage import PROJECTION, ProjectionStore, SQLiteProjectionRecorder
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 BATCH = 1000
 #: Backlogs at least this long are verified on every core.
@@ -57,6 +58,9 @@ def catch_up(app: WatchlistApp, limit: int | None = None) -> int:
     backlog = app.position() - store.position()
     if backlog < PARALLEL_THRESHOLD or (os.cpu_count() or 1) == 1:
         return _catch_up(app, store, limit, None)
+    import multiprocessing  # noqa: PLC0415 - a long backlog only (slow to import)
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     method = "fork" if app.settings.backend == "sqlite" else "spawn"
     with ProcessPoolExecutor(mp_context=multiprocessing.get_context(method)) as pool:
         return _catch_up(app, store, limit, pool)
