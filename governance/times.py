@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from governance.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 _PATTERN = re.compile(
     r"^(?P<local>\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)"
@@ -65,6 +68,8 @@ def _normal_offset(offset: str) -> str:
 
 
 def _zone(name: str, field: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - only for a zone name
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
