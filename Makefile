@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.verify | tee bench/out/verify.log
 	$(BIN)/python -m bench.sweep | tee bench/out/sweep.log
 	$(BIN)/python -m bench.postgres | tee bench/out/postgres.log
+	$(BIN)/python -m bench.cli | tee bench/out/cli.log
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
