@@ -9,8 +9,9 @@ Byte-compatible with golang.org/x/mod/sumdb/note and transparency-dev/formats:
   ``"cosignature/v1\\ntime <t>\\n" + checkpoint body``; its signature is the 8-byte big-endian
   timestamp followed by the 64-byte Ed25519 signature.
 
-Signatures from unknown keys are ignored; a known key whose signature fails, or a note with no
-verified signature from a known note signer, is rejected. Every failure raises ``ProofError`` with
+Signatures from unknown keys are ignored; a known key whose signature fails (on any of its lines: a
+second line by a key that also signed correctly is checked too), or a note with no verified
+signature from a known note signer, is rejected. Every failure raises ``ProofError`` with
 a one-line message that names keys only by name and key id.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature
@@ -43,10 +44,12 @@ _MAX_TIMESTAMP = 2**63 - 1
 
 @dataclass(frozen=True)
 class Cosignature:
-    """A verified witness cosignature: the witness name and the POSIX time it signed at."""
+    """A verified witness cosignature: the witness name, the POSIX time it signed at, and the key
+    that verified it (a cosignature is matched by key, never by name)."""
 
     name: str
     timestamp: int
+    key: Verifier | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ def open_note(
     """Verify a signed note against known signers (type 0x01) and witnesses (type 0x04).
 
     Signatures from keys not listed (by name and key id) are ignored. Raises ``ProofError`` when
-    the note is malformed, a known key's signature fails, or no known signer's signature verifies.
+    the note is malformed, a known key's signature fails on any of its lines (every line by a known
+    key is checked, not only the first), or no known signer's signature verifies.
     """
     text, sigs = _split(signed)
     known = _index(known_verifiers, witnesses)
@@ -108,16 +112,18 @@ def open_note(
     cosignatures: list[Cosignature] = []
     for sig in sigs:
         verifier = known.get((sig.name, sig.key_id))
-        if verifier is None or (sig.name, sig.key_id) in seen:
+        if verifier is None:
             continue
-        seen.add((sig.name, sig.key_id))
         ok, timestamp = _check(verifier, data, sig.signature)
         if not ok:
             raise ProofError(f"invalid signature for key {verifier.label}")
+        if (sig.name, sig.key_id) in seen:
+            continue  # a repeated, valid signature by one key counts once
+        seen.add((sig.name, sig.key_id))
         if timestamp is None:
             names.append(verifier.name)
         else:
-            cosignatures.append(Cosignature(verifier.name, timestamp))
+            cosignatures.append(Cosignature(verifier.name, timestamp, verifier))
     if not names:
         raise ProofError("note has no verified signature from a known signer")
     return Note(text, tuple(names), tuple(cosignatures))

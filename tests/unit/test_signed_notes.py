@@ -413,3 +413,33 @@ def test_cosigning_requires_a_checkpoint_and_a_timestamp_in_range() -> None:
         cosign(BODY, "w", witness, 2**63)
     with pytest.raises(ProofError, match="out of range"):
         cosign(BODY, "w", witness, -1)
+
+
+def test_a_second_line_by_a_key_whose_first_line_verifies_must_verify_too() -> None:
+    # The first line by PeterNeumann verifies; the second, by the same key, does not.
+    for second in (flip_signature_byte(PETER_SIG, 35), flip_signature_byte(PETER_SIG, 67)):
+        with pytest.raises(ProofError, match=r"invalid signature for key PeterNeumann\+c74f20a3"):
+            open_note(GO_NOTE + second, [parse_verifier_key(PETER_KEY)])
+        with pytest.raises(ProofError, match=r"invalid signature for key PeterNeumann\+c74f20a3"):
+            open_note(TEXT + "\n" + second + PETER_SIG, [parse_verifier_key(PETER_KEY)])
+
+
+def test_a_repeated_valid_signature_counts_once() -> None:
+    note = open_note(GO_NOTE + PETER_SIG, [parse_verifier_key(PETER_KEY)])
+    assert note.signatures == ("PeterNeumann",)
+
+
+def test_a_bad_second_cosignature_by_a_witness_rejects_the_note() -> None:
+    log, witness = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    good = cosign(BODY, "witness.example/w1", witness, 1_700_000_000)
+    bad = cosign(BODY, "witness.example/w1", witness, 1_700_000_001)
+    bad = bad[:-10] + ("A" if bad[-10] != "A" else "B") + bad[-9:]
+    signed = sign_note(BODY, "example.com/watchlist", log) + good + bad
+    log_key = parse_verifier_key(verifier_key("example.com/watchlist", log.public_key()))
+    witness_key = parse_verifier_key(
+        witness_verifier_key("witness.example/w1", witness.public_key())
+    )
+    with pytest.raises(ProofError, match=r"invalid signature for key witness\.example/w1"):
+        open_note(signed, [log_key], [witness_key])
+    note = open_note(sign_note(BODY, "example.com/watchlist", log) + good, [log_key], [witness_key])
+    assert note.cosignatures[0].key == witness_key
