@@ -11,10 +11,23 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from governance.domain.origin import ORIGIN_STREAM
 from governance.domain.permissions import ACTION_OF_TOPIC, ALLOWED
+from governance.domain.rechecks import (
+    ENTRY_AUTHORISED,
+    ENTRY_CONFIRMED,
+    ENTRY_PREFIX,
+    RANKED,
+    Bounds,
+    EntryContext,
+    Published,
+    bounds_in_force,
+    rule_problems,
+)
 from governance.domain.registry import OfficerState
 from governance.errors import Failure, IntegrityFailure, NotFound
 from governance.integrity import keys
@@ -33,6 +46,7 @@ from governance.storage.recorders import Record, WatchlistRecorder
 
 FOUNDED = "watchlist:Origin.Founded"
 ENROLLED = "watchlist:Officer.Enrolled"
+POLICY = "watchlist:PolicyVersion.Published"
 
 
 class Verifier:
@@ -50,6 +64,8 @@ class Verifier:
         self._founding: Founding | None = None
         self.feed = OfficerFeed(recorder)
         self.verified = VerifiedEvents()
+        self._policies: list[tuple[int, Published]] = []  # verified policy versions, by position
+        self._policies_read = 0  # how many of the feed's policy records were taken into account
 
     @property
     def founding(self) -> Founding:
@@ -100,6 +116,8 @@ class Verifier:
         """Verify consecutive events of one stream from ``first_version``, chained from ``prev``."""
         checked = []
         expected_version = first_version
+        # The entry's earlier facts, followed as the stream is read from its start.
+        context = EntryContext() if first_version == 1 else None
         for record in records:
             problems: list[str] = []
             envelope: Envelope | None = None
@@ -115,9 +133,13 @@ class Verifier:
                 problems.append(str(error))
             else:
                 if not self.verified.holds(record, digest, prev):
-                    problems += self.check(record, envelope, prev, defer)
+                    problems += self.check(record, envelope, prev, defer, context)
                     if not problems and defer is None:
                         self.verified.remember(record, prev)
+                if context is not None:
+                    context.follow(
+                        envelope.type, envelope.version, envelope.actor, envelope.payload
+                    )
             checked.append(Checked(record, envelope, tuple(problems)))
             prev = digest
             expected_version = record.stored.originator_version + 1
@@ -129,11 +151,13 @@ class Verifier:
         envelope: Envelope,
         prev: str | None,
         defer: list[SignatureJob] | None = None,
+        context: EntryContext | None = None,
     ) -> list[str]:
         """Every problem with one decoded event; ``prev`` is the expected chain link, if known.
 
         With ``defer``, the Ed25519 check is appended there as a job instead of run here, so a full
-        audit can verify signatures in parallel.
+        audit can verify signatures in parallel. ``context`` holds the entry's earlier events when
+        the caller has read them (else they are read from the store when a rule needs them).
         """
         stored = record.stored
         problems = []
@@ -168,7 +192,76 @@ class Verifier:
                     problems.append(BAD_SIGNATURE)
             else:
                 defer.append(SignatureJob(key, envelope.signature, envelope.statement_bytes))
+        problems += self.rule_problems(record, envelope, context)
         return problems
+
+    def rule_problems(
+        self, record: Record, envelope: Envelope, context: EntryContext | None = None
+    ) -> list[str]:
+        """The write-time rules checked again (``governance.domain.rechecks``): rank from the
+        registry at this position, the policy in force as known here, and the entry's earlier facts.
+        """
+        kind = envelope.type
+        if kind not in RANKED and not kind.startswith(ENTRY_PREFIX):
+            return []
+        try:
+            recorded_at, effective_at = envelope.recorded_at, envelope.effective_at
+        except (KeyError, TypeError, ValueError):
+            return []  # a malformed time is reported by the envelope's own checks
+        rank = None
+        if kind in RANKED:
+            try:
+                state = self.officer_at(envelope.actor, record.position)
+            except IntegrityFailure:
+                state = None  # reported as the signer's standing
+            rank = None if state is None else state.rank.value
+        if context is None and kind in (ENTRY_AUTHORISED, ENTRY_CONFIRMED):
+            context = self._entry_context(record)
+        return rule_problems(
+            kind,
+            envelope.actor,
+            recorded_at,
+            effective_at,
+            envelope.payload,
+            rank,
+            self.bounds_at(record.position, recorded_at),
+            context,
+        )
+
+    def _entry_context(self, record: Record) -> EntryContext:
+        """The entry's events before ``record``, followed from the store (not verified here: each
+        is verified where it stands)."""
+        context = EntryContext()
+        version = record.stored.originator_version
+        stream = UUID(str(record.stored.originator_id))
+        earlier = self.recorder.select_records(stream, lte=version - 1)
+        for before in earlier:
+            try:
+                envelope = self.codec.decode(before.stored.state)
+            except EnvelopeError:
+                continue
+            context.follow(envelope.type, envelope.version, envelope.actor, envelope.payload)
+        return context
+
+    def bounds_at(self, position: int, at: datetime) -> Bounds:
+        """The policy bounds in force at ``at``, from the valid versions stored before ``position``."""
+        if position - 1 > self.feed.known:
+            self.feed.sync()
+        for record in self.feed.policy_records[self._policies_read :]:
+            self._policies_read += 1
+            (checked,) = self.check_stream([record])
+            if not checked.valid or checked.envelope is None:
+                continue  # reported where it stands; an invalid version is never in force
+            try:
+                published = Published(
+                    int(checked.envelope.payload["version"]),
+                    checked.envelope.effective_at,
+                    Bounds.of(checked.envelope.payload["document"]),
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+            self._policies.append((record.position, published))
+        return bounds_in_force([p for at_, p in self._policies if at_ < position], at)
 
     def _signing_key(self, position: int, envelope: Envelope) -> tuple[str | None, list[str]]:
         """The public key the event must verify under, and any problem with the signer's standing."""
