@@ -54,6 +54,12 @@ class Built:
     signers: dict[str, Signer]
     witness_key: str
     checkpoint_size: int
+    checkpoints: dict[str, str]
+
+    @property
+    def log(self) -> str:
+        """The genuine log key, as a reader pins it out of band."""
+        return note_keys.verifier_key(ORIGIN, self.log_key.public_key())
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +119,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         bundles["clean"] = root / "clean"
         export_bundle(app, bundles["clean"], [first, last], [witness_key])
         app.close()
-    return Built(bundles, log_key, signers, witness_key, size)
+    checkpoints = {"first": first, "last": last}
+    return Built(bundles, log_key, signers, witness_key, size, checkpoints)
 
 
 @pytest.fixture
@@ -230,20 +237,32 @@ class TestVerdicts:
     def test_a_clean_bundle_whose_last_checkpoint_covers_every_event_is_ok(
         self, built: Built, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        code, out, err = verify(built.bundles["clean"], capsys)
+        code, out, err = verify(built.bundles["clean"], capsys, "--log-key", built.log)
         assert (code, err) == (0, "")
         assert out.startswith("OK: the checkpoint of size")
+        assert f"log key {built.log} (pinned with --log-key)" in out
 
     def test_the_witness_cosignature_is_reported_by_name_and_time(
         self, built: Built, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        code, out, _ = verify(built.bundles["clean"], capsys)
+        code, out, _ = verify(built.bundles["clean"], capsys, "--witness", built.witness_key)
         assert code == 0
-        assert f"cosigned by witness {WITNESS} at 2027-01-15T08:00:00+00:00" in out
-        code, out, _ = verify(built.bundles["clean"], capsys, "--json")
+        label = built.witness_key.rpartition("+")[0]
+        assert (
+            f"cosigned by witness {WITNESS} (key {label}, given with --witness) "
+            "at 2027-01-15T08:00:00+00:00"
+        ) in out
+        assert f"witness key {built.witness_key} (given with --witness)" in out
+        code, out, _ = verify(
+            built.bundles["clean"], capsys, "--witness", built.witness_key, "--json"
+        )
         document = json.loads(out)
         assert document["status"] == "ok"
         assert [c["witness"] for c in document["cosignatures"]] == [WITNESS]
+        assert [c["key"] for c in document["cosignatures"]] == [built.witness_key]
+        assert [(a["kind"], a["key"], a["source"]) for a in document["anchors"]] == [
+            ("witness", built.witness_key, "--witness")
+        ]
 
     def test_the_pinned_log_key_of_the_store_is_accepted(
         self, built: Built, capsys: pytest.CaptureFixture[str]
@@ -255,7 +274,7 @@ class TestVerdicts:
     def test_events_after_the_last_checkpoint_are_an_unverified_tail_not_ok(
         self, built: Built, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        code, out, err = verify(built.bundles["tail"], capsys)
+        code, out, err = verify(built.bundles["tail"], capsys, "--log-key", built.log)
         assert (code, err) == (4, "")
         assert (
             f"UNVERIFIED TAIL: 2 events after the last checkpoint (size {built.checkpoint_size}) "
@@ -267,7 +286,7 @@ class TestVerdicts:
     def test_a_bundle_without_a_checkpoint_is_an_unverified_tail(
         self, built: Built, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        code, out, _ = verify(built.bundles["bare"], capsys, "--json")
+        code, out, _ = verify(built.bundles["bare"], capsys, "--json", "--log-key", built.log)
         assert code == 4
         document = json.loads(out)
         assert document["status"] == "unverified-tail"
@@ -279,7 +298,7 @@ class TestVerdicts:
         script = (
             "import runpy, sys\n"
             f"for name in {blocked!r}: sys.modules[name] = None\n"
-            f"sys.argv = ['verify', {str(built.bundles['clean'])!r}]\n"
+            f"sys.argv = ['verify', {str(built.bundles['clean'])!r}, '--log-key', {built.log!r}]\n"
             "runpy.run_module('governance.offline.bundle', run_name='__main__')\n"
         )
         result = subprocess.run(
@@ -490,7 +509,7 @@ class TestInsiderForgery:
     ) -> None:
         forge(clean, built.signers["PC-1001"], "watchlist:Consultation.Recorded")
         reseal(clean, built.log_key)
-        code, _, err = verify(clean, capsys)
+        code, _, err = verify(clean, capsys, "--log-key", built.log)
         assert (code, err) == (0, "")
 
     @pytest.mark.parametrize(
@@ -583,5 +602,244 @@ class TestExportBugs:
             monkeypatch.setattr(governance.services.export, "write_lines", concurrent_writer)
             export_bundle(app, tmp_path / "bundle", [checkpoint], [])
             app.close()
-        code, _, err = verify(tmp_path / "bundle", capsys)
+        pinned = note_keys.verifier_key(ORIGIN, log_key.public_key())
+        code, _, err = verify(tmp_path / "bundle", capsys, "--log-key", pinned)
         assert code == 0, err
+
+
+@pytest.fixture(scope="module")
+def forged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle re-signed end to end with an attacker's keys: events, registry, log key, a
+    checkpoint, and a "witness" of the genuine witness's name listed in its own witnesses.json."""
+    root = tmp_path_factory.mktemp("forged")
+    settings = StoreSettings(root / "home")
+    MasterKey.create(settings.master_key_path)
+    with clock.frozen(T0):
+        app = WatchlistApp(settings)
+        log_key, admin = keys.generate(), Signer("ADMIN-01", keys.generate())
+        app.officers.found(
+            ORIGIN, "Alex Admin", Rank.INSPECTOR, admin, keys.public_b64(log_key.public_key())
+        )
+        custodian = Signer("PC-1001", keys.generate())
+        app.officers.enrol(
+            admin, "PC-1001", "PC-1001", Rank.CONSTABLE, frozenset({Role.CUSTODIAN}),
+            custodian.public_key,
+        )  # fmt: skip
+        app.entries.propose(custodian, proposal())
+        ledger = Ledger(app)
+        witness_key = witness.init_witness(
+            root / "witness", WITNESS, str(ledger.log_verifier()), PASSPHRASE
+        )
+        last = witness.cosign(
+            root / "witness", ledger.checkpoint(log_key), None, PASSPHRASE, 1_800_000_000
+        )
+        export_bundle(app, root / "bundle", [last], [witness_key])
+        app.close()
+    return root / "bundle"
+
+
+def attacker_cosignature(checkpoint_text: str) -> tuple[str, str]:
+    """A cosignature line over the checkpoint's body by a fresh key named as the real witness."""
+    attacker = keys.generate()
+    body = checkpoint_text[: checkpoint_text.index("\n\n") + 1]
+    line = notes.cosign(body, WITNESS, attacker, 1_800_000_000)
+    return line, note_keys.witness_verifier_key(WITNESS, attacker.public_key())
+
+
+def only_log_signature(path: Path) -> str:
+    """The checkpoint at ``path`` with every cosignature line removed (the log's line kept)."""
+    text = path.read_text()
+    head, _, block = text.partition("\n\n")
+    return head + "\n\n" + block.splitlines(keepends=True)[0]
+
+
+class TestAnchors:
+    """The verdict is OK only when the bundle is tied to a key or checkpoint given outside it."""
+
+    def test_a_valid_bundle_with_no_anchor_is_not_anchored_never_ok(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, err = verify(built.bundles["clean"], capsys)
+        assert (code, err) == (5, "")
+        assert out.startswith("NOT ANCHORED:")
+        assert "OK:" not in out
+        assert "not anchored: the verdict rests only on keys in the bundle" in out
+        assert f"log key {built.log} (from the bundle's own founding record, not pinned)" in out
+        assert "cosigned" not in out  # witnesses.json is listed, never trusted
+        code, out, _ = verify(built.bundles["clean"], capsys, "--json")
+        document = json.loads(out)
+        assert (document["status"], document["anchored"], document["anchors"]) == (
+            "not-anchored", False, [],
+        )  # fmt: skip
+        assert document["log_key"] == {"key": built.log, "source": "bundle"}
+        assert document["bundle_witnesses"] == [built.witness_key]
+        assert document["cosignatures"] == []
+
+    def test_a_bundle_forged_end_to_end_with_an_attackers_keys_is_never_ok(
+        self, built: Built, forged: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, _ = verify(forged, capsys)
+        assert code == 5
+        assert "NOT ANCHORED" in out
+        assert "cosigned by witness" not in out
+        code, _, err = verify(forged, capsys, "--log-key", built.log)
+        assert code == 3
+        assert "FAILED at bundle: the pinned --log-key" in err
+        code, out, err = verify(forged, capsys, "--witness", built.witness_key)
+        assert code == 3
+        assert "FAILED at witness-policy: only 0 of the 1 witness(es) required" in err
+        assert "cosigned by witness" not in out
+        trusted = tmp_path / "cp.txt"
+        trusted.write_text(built.checkpoints["last"])
+        code, _, err = verify(forged, capsys, "--trusted", str(trusted))
+        assert code == 3
+        assert f"FAILED at trusted:{trusted}: note has no verified signature" in err
+
+    def test_an_attackers_cosignature_under_the_witness_name_is_not_reported(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = max((clean / "checkpoints").iterdir())
+        line, attacker_key = attacker_cosignature(path.read_text())
+        path.write_text(only_log_signature(path) + line)
+        (clean / "witnesses.json").write_text(json.dumps([attacker_key]))
+        rehash(clean)
+        code, out, err = verify(
+            clean, capsys, "--log-key", built.log, "--witness", built.witness_key
+        )
+        assert code == 3
+        assert "cosigned by witness" not in out
+        assert "only 0 of the 1 witness(es) required cosigned a checkpoint covering all" in err
+        code, out, _ = verify(clean, capsys, "--log-key", built.log)
+        assert code == 0
+        assert "cosigned by witness" not in out
+
+    def test_a_fork_signed_with_the_compromised_log_key_is_not_cosigned_by_the_real_witness(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        genuine = max((clean / "checkpoints").iterdir()).read_text()
+        real_line = genuine[genuine.index("\n\n") + 2 :].splitlines(keepends=True)[1]
+        forge(clean, built.signers["PC-1001"], "watchlist:Consultation.Recorded")
+        reseal(clean, built.log_key)
+        fork = clean / "checkpoints" / "001.txt"
+        line, attacker_key = attacker_cosignature(fork.read_text())
+        fork.write_text(fork.read_text() + line)
+        (clean / "witnesses.json").write_text(json.dumps([attacker_key]))
+        rehash(clean)
+        args = ("--log-key", built.log, "--witness", built.witness_key)
+        code, out, err = verify(clean, capsys, *args)
+        assert code == 3
+        assert "cosigned by witness" not in out
+        assert "FAILED at witness-policy" in err
+        # The real witness's line copied from the genuine checkpoint does not verify on the fork.
+        fork.write_text(fork.read_text() + real_line)
+        rehash(clean)
+        code, out, err = verify(clean, capsys, *args)
+        assert code == 3
+        assert "FAILED at checkpoint:001.txt: invalid signature for key witness.example+" in err
+        assert "cosigned by witness" not in out
+
+    def test_a_trusted_checkpoint_anchors_the_bundle_and_is_named(
+        self, built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        trusted = tmp_path / "cp.txt"
+        trusted.write_text(built.checkpoints["first"])
+        code, out, err = verify(built.bundles["clean"], capsys, "--trusted", str(trusted))
+        assert (code, err) == (0, "")
+        assert (
+            f"trusted checkpoint {trusted} of size {built.checkpoint_size} (given with --trusted), "
+            f"signed by log key {built.log}"
+        ) in out
+        code, out, _ = verify(built.bundles["clean"], capsys, "--trusted", str(trusted), "--json")
+        (anchor,) = json.loads(out)["anchors"]
+        assert anchor == {
+            "kind": "trusted-checkpoint", "file": str(trusted), "size": built.checkpoint_size,
+            "key": built.log, "source": "--trusted",
+        }  # fmt: skip
+
+    def test_a_trusted_checkpoint_beyond_the_bundle_shows_a_truncation(
+        self, built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        trusted = tmp_path / "cp.txt"
+        trusted.write_text(built.checkpoints["last"])
+        code, _, err = verify(built.bundles["bare"], capsys, "--trusted", str(trusted))
+        assert code == 3
+        assert f"FAILED at trusted:{trusted}: checkpoint size" in err
+        assert "events were removed" in err
+
+    def test_a_witness_policy_of_k_of_n_keys(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        other = note_keys.witness_verifier_key("other.example", keys.generate().public_key())
+        bundle = built.bundles["clean"]
+        code, _, err = verify(bundle, capsys, "--witness", built.witness_key, "--witness", other)
+        assert code == 3
+        assert "only 1 of the 2 witness(es) required" in err
+        assert "other.example+" in err
+        code, out, _ = verify(
+            bundle, capsys, "--witness", built.witness_key, "--witness", other,
+            "--min-witnesses", "1",
+        )  # fmt: skip
+        assert code == 0
+        assert f"witness key {built.witness_key} (given with --witness)" in out
+        # A witness who cosigned only a checkpoint that leaves a tail does not meet the policy.
+        code, _, err = verify(built.bundles["tail"], capsys, "--witness", built.witness_key)
+        assert code == 3
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--min-witnesses", "1"],
+            ["--witness", "KEY", "--min-witnesses", "2"],
+            ["--witness", "KEY", "--min-witnesses", "0"],
+            ["--witness", "KEY", "--witness", "KEY"],
+            ["--trusted", "/nonexistent/cp.txt"],
+        ],
+    )
+    def test_a_bad_anchor_option_is_a_usage_error(
+        self, built: Built, capsys: pytest.CaptureFixture[str], args: list[str]
+    ) -> None:
+        args = [built.witness_key if a == "KEY" else a for a in args]
+        code, _, err = verify(built.bundles["clean"], capsys, *args)
+        assert code == 2
+        assert err.startswith("verify: ")
+
+    def test_a_tail_without_an_anchor_is_not_anchored(
+        self, built: Built, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, _ = verify(built.bundles["tail"], capsys)
+        assert code == 5
+        assert "2 events after the last checkpoint are not covered by any checkpoint either" in out
+
+
+class TestStrictLog:
+    def test_leaves_out_of_event_order_are_refused(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        leaves = rows(clean, "leaves.jsonl")
+        leaves[4], leaves[5] = leaves[5], leaves[4]
+        for index, leaf in enumerate(leaves):
+            leaf["leaf_index"] = index
+        write_rows(clean, leaves, "leaves.jsonl")
+        rehash(clean)
+        code, _, err = verify(clean, capsys, "--log-key", built.log)
+        assert code == 3
+        assert (
+            f"FAILED at merkle-log: leaves.jsonl line 6: leaf 5 names position "
+            f"{leaves[5]['position']}, before the position {leaves[4]['position']} of an earlier "
+            "leaf: leaves out of event order"
+        ) in err
+
+    def test_a_checkpoint_with_a_good_and_a_bad_line_by_the_log_key_is_refused(
+        self, built: Built, clean: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = max((clean / "checkpoints").iterdir())
+        text = path.read_text()
+        log_line = text[text.index("\n\n") + 2 :].splitlines(keepends=True)[0]
+        head, b64 = log_line.rstrip("\n").rsplit(" ", 1)
+        raw = bytearray(base64.b64decode(b64))
+        raw[-1] ^= 1
+        path.write_text(text + f"{head} {base64.b64encode(bytes(raw)).decode()}\n")
+        rehash(clean)
+        code, _, err = verify(clean, capsys, "--log-key", built.log)
+        assert code == 3
+        assert f"FAILED at checkpoint:{path.name}: invalid signature for key {ORIGIN}+" in err
