@@ -12,6 +12,7 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from commands import witness
+from commands.errors import stderr
 from commands.render import JSON_HELP, emit, emit_json, emit_rows, stdout
 from commands.session import (
     Session,
@@ -29,6 +30,9 @@ app = typer.Typer(no_args_is_help=True, help="Verify the record and prove it was
 app.add_typer(witness.app, name="witness")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+#: ``audit verify``: no failure, but events after the largest trusted checkpoint (as the offline
+#: verifier's exit 4).
+UNVERIFIED_TAIL = 4
 
 
 def b64(data: bytes) -> str:
@@ -49,18 +53,29 @@ def verify(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check every event, the Merkle log and every trusted checkpoint. Exit 3 on any failure."""
+    """Check every event, the Merkle log and every trusted checkpoint.
+
+    Exit 3 on any failure; exit 4 (verdict ``unverified_tail``) when events follow the largest
+    trusted checkpoint; exit 0 (``verified``) only otherwise.
+    """
     held = [(path.name, read_text_input(path, "--trusted")) for path in trusted or []]
     start = (since.name, read_text_input(since, "--since")) if since else None
     report = audit_record(session_of(ctx).app(), held, start)
     render(report, as_json)
-    if not report.ok:
+    if report.verdict == "failed":
         raise IntegrityFailure(report.failures)
+    if report.verdict == "unverified_tail":
+        stderr().print(
+            f"unverified tail: {report.unverified_tail} event(s) after the largest trusted "
+            f"checkpoint (size {report.trusted_size}) are not covered by any trusted checkpoint"
+        )
+        raise typer.Exit(UNVERIFIED_TAIL)
 
 
 def render(report: AuditReport, as_json: bool) -> None:
     document = {
-        "ok": report.ok,
+        "ok": report.verdict == "verified",
+        "verdict": report.verdict,
         "events": report.events,
         "tree_size": report.tree_size,
         "root": b64(report.root),
@@ -71,7 +86,11 @@ def render(report: AuditReport, as_json: bool) -> None:
     if as_json:
         emit_json(document)
         return
-    verdict = "OK" if report.ok else f"FAILED: {len(report.failures)} problem(s)"
+    verdict = {
+        "verified": "OK",
+        "unverified_tail": "UNVERIFIED TAIL",
+        "failed": f"FAILED: {len(report.failures)} problem(s)",
+    }[report.verdict]
     stdout.print(
         f"{verdict}: {report.events} events, Merkle tree size {report.tree_size}, root {b64(report.root)}"
     )

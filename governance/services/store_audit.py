@@ -57,7 +57,16 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
+        """No failure (the CLI's ``ok`` is stricter: ``verdict == "verified"``)."""
         return not self.failures
+
+    @property
+    def verdict(self) -> str:
+        """``failed``; else ``unverified_tail`` when events follow the largest trusted checkpoint
+        (given with ``--trusted`` or ``--since``); else ``verified``."""
+        if self.failures:
+            return "failed"
+        return "unverified_tail" if self.unverified_tail else "verified"
 
     @property
     def unverified_tail(self) -> int | None:
@@ -82,7 +91,13 @@ def audit_record(
     if bad_start:
         raise IntegrityFailure(bad_start)
     report = verify_store(app, held, since=start[0] if start else None)
-    report.failures = bad + report.failures
+    # The projection is an index, never evidence: its rows are checked against the verified events
+    # (all of them, or those of entries and deployments with an event after the checkpoint).
+    from governance.services.projection_check import check_projection  # noqa: PLC0415
+
+    report.failures = bad + report.failures + check_projection(
+        app, start[0].checkpoint.size if start else 0
+    )
     if trusted and not since:
         report.trusted_size = max((t.checkpoint.size for t in held), default=0)
     return report

@@ -43,12 +43,35 @@ class TestVerifyAgainstTrustedCheckpoints:
         self, store: Cli, active_entry: str, tmp_path: Path
     ) -> None:
         checkpoint(store, tmp_path / "cp.txt")
-        store.ok("entry", "remove", active_entry, "--reason", "case_closed", officer="PC-1001")
         result = store.ok("audit", "verify", "--trusted", str(tmp_path / "cp.txt"))
-        assert result["ok"] is True
+        assert (result["ok"], result["verdict"], result["unverified_tail"]) == (True, "verified", 0)
+        store.ok("entry", "remove", active_entry, "--reason", "case_closed", officer="PC-1001")
+        run = store.run("audit", "verify", "--trusted", str(tmp_path / "cp.txt"), "--json")
+        result = json.loads(run.stdout)
+        # An unverified tail is never "ok": its own verdict and exit code.
+        assert (run.exit_code, result["ok"], result["verdict"]) == (4, False, "unverified_tail")
         assert result["trusted_size"] == 9
         assert result["unverified_tail"] == 1
         assert result["tree_size"] == 10
+        assert result["failures"] == []
+        assert "unverified tail: 1 event(s) after the largest trusted checkpoint" in run.stderr
+
+    def test_an_incremental_audit_with_events_after_the_checkpoint_is_not_ok(
+        self, store: Cli, active_entry: str, tmp_path: Path
+    ) -> None:
+        checkpoint(store, tmp_path / "cp.txt")
+        store.ok("entry", "remove", active_entry, "--reason", "case_closed", officer="PC-1001")
+        run = store.run("audit", "verify", "--since", str(tmp_path / "cp.txt"), "--json")
+        result = json.loads(run.stdout)
+        assert (run.exit_code, result["ok"], result["verdict"]) == (4, False, "unverified_tail")
+        assert result["unverified_tail"] == 1
+        run = store.run("audit", "verify", "--since", str(tmp_path / "cp.txt"))
+        assert run.exit_code == 4
+        assert run.stdout.startswith("UNVERIFIED TAIL: ")
+        assert "OK" not in run.stdout.split(",")[0]
+        checkpoint(store, tmp_path / "cp2.txt")
+        result = store.ok("audit", "verify", "--since", str(tmp_path / "cp2.txt"))
+        assert (result["ok"], result["verdict"]) == (True, "verified")
 
     def test_a_checkpoint_from_another_log_is_an_integrity_failure(
         self, store: Cli, tmp_path: Path
@@ -62,6 +85,7 @@ class TestVerifyAgainstTrustedCheckpoints:
         assert result.exit_code == 3
         document = json.loads(result.stdout)
         assert document["ok"] is False
+        assert document["verdict"] == "failed"
         assert "foreign.txt" in document["failures"][0]["problem"]
         assert "Traceback" not in result.stderr
 
