@@ -18,6 +18,8 @@ from governance.storage.recorders import Record, WatchlistRecorder
 from governance.storage.records import POLICY_PUBLISHED
 
 MAX_POSITION = 2**63 - 1
+#: The officer events that register a public key (checked for a key held by two officers).
+KEY_TOPICS = ("watchlist:Officer.Enrolled", "watchlist:Officer.KeyRotated")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class OfficerFeed:
         #: Every officer and policy event at or before this position has been read (0: none yet).
         self.known = 0
         self.policy_records: list[Record] = []  # policy events read so far, in store order
+        self.key_records: list[Record] = []  # enrolments and key rotations read so far, in order
         self._timelines: dict[str, Timeline] = {}
         self._officer_of: dict[str, str] = {}  # officer stream -> officer id, for loaded timelines
 
@@ -50,6 +53,8 @@ class OfficerFeed:
             if record.stored.topic == POLICY_PUBLISHED:
                 self.policy_records.append(record)
                 continue
+            if record.stored.topic in KEY_TOPICS:
+                self.key_records.append(record)
             timeline = self._timelines.get(
                 self._officer_of.get(str(record.stored.originator_id), "")
             )

@@ -46,7 +46,7 @@ from governance.storage.recorders import Record, WatchlistRecorder
 
 FOUNDED = "watchlist:Origin.Founded"
 ENROLLED = "watchlist:Officer.Enrolled"
-POLICY = "watchlist:PolicyVersion.Published"
+KEY_ROTATED = "watchlist:Officer.KeyRotated"
 
 
 class Verifier:
@@ -193,7 +193,37 @@ class Verifier:
             else:
                 defer.append(SignatureJob(key, envelope.signature, envelope.statement_bytes))
         problems += self.rule_problems(record, envelope, context)
+        if kind in (ENROLLED, KEY_ROTATED):
+            problems += self.shared_key_problems(record, envelope)
         return problems
+
+    def shared_key_problems(self, record: Record, envelope: Envelope) -> list[str]:
+        """A key an enrolment or rotation registers must not be registered to another officer
+        (now or before) by an event stored earlier: one key holder would be two officers."""
+        if record.position - 1 > self.feed.known:
+            self.feed.sync()
+        kid = envelope.payload.get("key_id")
+        stream = str(record.stored.originator_id).replace("-", "")
+        officer_of: dict[str, str] = {}
+        holders = set()
+        for earlier in self.feed.key_records:
+            if earlier.position >= record.position:
+                break
+            try:
+                other = self.codec.decode(earlier.stored.state)
+            except EnvelopeError:
+                continue  # reported where it stands
+            other_stream = str(earlier.stored.originator_id).replace("-", "")
+            if other.type == ENROLLED:
+                officer_of[other_stream] = str(other.payload.get("officer_id"))
+            if other_stream != stream and other.payload.get("key_id") == kid:
+                holders.add(officer_of.get(other_stream, other_stream))
+        if not holders:
+            return []
+        return [
+            f"shared_key: key {kid} is already registered to officer {', '.join(sorted(holders))}: "
+            "two officers cannot share one key"
+        ]
 
     def rule_problems(
         self, record: Record, envelope: Envelope, context: EntryContext | None = None

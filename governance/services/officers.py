@@ -84,6 +84,7 @@ class OfficerService:
             raise InvalidInput(problems)
         if self.is_enrolled(officer_id):
             raise Conflict(f"officer: {officer_id} is already enrolled")
+        self._check_key_unshared(officer_id, public_key)
         officer = Officer(
             actor=signer.officer_id,
             effective_at=clock.now(),
@@ -142,6 +143,7 @@ class OfficerService:
         """Register a new public key for an officer."""
         self.store.authenticate(signer, Action.ROTATE_KEY)
         officer = self._officer(officer_id)
+        self._check_key_unshared(officer_id, public_key)
         officer.rotate_key(
             signer.officer_id, public_key, keys.key_id(public_key), reason, clock.now()
         )
@@ -154,6 +156,22 @@ class OfficerService:
             for n in self.store.notifications(["watchlist:Officer.Enrolled"])
         ]
         return [self.store.officer(officer_id) for officer_id in ids]
+
+    def _check_key_unshared(self, officer_id: str, public_key: str) -> None:
+        """Refuse a public key registered (now or before) to another officer: its holder could
+        then propose as one officer and authorise as the other."""
+        kid = keys.key_id(public_key)
+        holders = [
+            state.officer_id
+            for state in self.all()
+            if state.officer_id != officer_id
+            and (state.key_id == kid or kid in state.previous_key_ids)
+        ]
+        if holders:
+            raise RuleViolation(
+                f"public-key: key {kid} is already registered to officer {', '.join(holders)}; "
+                "each officer needs their own key"
+            )
 
     def is_enrolled(self, officer_id: str) -> bool:
         """True if the officer id has ever been enrolled."""

@@ -19,6 +19,7 @@ from eventsourcing.persistence import StoredEvent
 
 from governance import clock
 from governance.application import WatchlistApp
+from governance.domain.officer import officer_stream
 from governance.domain.policy import PolicyDocument
 from governance.domain.vocabulary import Rank, RemovalReason
 from governance.errors import IntegrityFailure
@@ -281,3 +282,57 @@ class TestConfirmation:
         )
         (line,) = problems(world)
         assert "confirms version 2, which was not awaiting confirmation" in line
+
+
+class TestOneKeyTwoOfficers:
+    def test_an_enrolment_of_a_key_held_by_another_officer_is_flagged(self, world: World) -> None:
+        """Appended past the enrolment refusal: the custodian's key enrolled again as a
+        superintendent authoriser, who then authorises the custodian's own proposal."""
+        twin = Signer("SUPT-9001", world.custodian._key)  # the same key pair
+        enrolment = forge(
+            world.app,
+            officer_stream(twin.officer_id),
+            "watchlist:Officer.Enrolled",
+            world.admin,
+            officer_id=twin.officer_id,
+            name="Second Identity",
+            rank=Rank.SUPERINTENDENT.value,
+            roles=["authoriser"],
+            public_key=world.custodian.public_key,
+            key_id=world.custodian.key_id,
+        )
+        entry = world.proposed()
+        authorised = forge(
+            world.app, entry.id, AUTHORISED, twin, rationale="Mine.", rank="superintendent"
+        )
+        found = problems(world)
+        stream = officer_stream(twin.officer_id)
+        assert found[0] == (
+            f"integrity failure at stream {stream} version 1 position {enrolment}: "
+            f"shared_key: key {world.custodian.key_id} is already registered to officer PC-1001: "
+            "two officers cannot share one key"
+        )
+        assert found[1].startswith(
+            f"integrity failure at stream {entry.id} version 2 position {authorised}: "
+            "the signer's own record is invalid"
+        )
+        assert len(found) == 2, found
+        refused_on_read(world, entry.id, "own record is invalid")
+
+    def test_a_rotation_to_a_key_held_by_another_officer_is_flagged(self, world: World) -> None:
+        stream = officer_stream(world.inspector.officer_id)
+        position = forge(
+            world.app,
+            stream,
+            "watchlist:Officer.KeyRotated",
+            world.admin,
+            public_key=world.authoriser.public_key,
+            key_id=world.authoriser.key_id,
+            reason="Forged.",
+        )
+        (line,) = problems(world)
+        assert line == (
+            f"integrity failure at stream {stream} version 2 position {position}: "
+            f"shared_key: key {world.authoriser.key_id} is already registered to officer "
+            "SUPT-2001: two officers cannot share one key"
+        )
