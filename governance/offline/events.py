@@ -18,6 +18,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from governance.domain.permissions import ACTION_OF_TOPIC, ALLOWED
+from governance.domain.rechecks import (
+    ENTRY_PREFIX,
+    POLICY_PUBLISHED,
+    RANKED,
+    Bounds,
+    EntryContext,
+    Published,
+    bounds_in_force,
+    rule_problems,
+)
 from governance.ledger import merkle
 
 EVENT_FORMAT = "watchlist-event/1"
@@ -127,6 +137,8 @@ class Replay:
         self.officers: dict[str, dict[str, Any]] = {}  # officer id -> standing, in enrolment order
         self.heads: dict[str, tuple[int, str]] = {}  # stream -> (last version, its state's hash)
         self.latest: datetime | None = None
+        self.published: list[Published] = []  # valid policy versions so far, in store order
+        self.entries: dict[str, EntryContext] = {}  # entry stream -> its valid events so far
 
     def check(self, e: Event, first: bool) -> list[str]:
         """Every problem with the next event in store order; replay it into the registry if valid."""
@@ -171,6 +183,8 @@ class Replay:
         problems += standing
         if key is not None and not signature_holds(key, signature, signed):
             problems.append("signature does not verify")
+        if recorded is not None:
+            problems += self.rules(e, st, p, recorded)
         if e.topic in OFFICER_CHANGES:
             try:
                 officer_id, after = self.officer_change(e, p)
@@ -179,9 +193,66 @@ class Replay:
             except (KeyError, TypeError):
                 problems.append("the officer event lacks a well-formed field")
             else:
+                problems += self.shared_key(officer_id, after)
                 if not problems:
                     self.officers[officer_id] = after
+        if not problems:
+            self.follow(e, st, p)
         return problems
+
+    def rules(
+        self, e: Event, st: dict[str, Any], p: dict[str, Any], recorded: datetime
+    ) -> list[str]:
+        """The write-time rules checked again (governance.domain.rechecks): the rank from the
+        registry replayed so far, the policy in force as published so far, the entry's facts."""
+        if e.topic not in RANKED and not e.topic.startswith(ENTRY_PREFIX):
+            return []
+        try:
+            effective: datetime | None = datetime.strptime(
+                st["effective_at"], "%Y-%m-%dT%H:%M:%S.%fZ"
+            )
+        except ValueError:
+            effective = None
+        officer = self.officers.get(st["actor"])
+        rank = officer.get("rank") if officer is not None and e.topic in RANKED else None
+        return rule_problems(
+            e.topic,
+            st["actor"],
+            recorded,
+            effective,
+            p,
+            rank if isinstance(rank, str) else None,
+            bounds_in_force(self.published, recorded),
+            self.entries.get(e.stream, EntryContext())
+            if e.topic.startswith(ENTRY_PREFIX)
+            else None,
+        )
+
+    def follow(self, e: Event, st: dict[str, Any], p: dict[str, Any]) -> None:
+        """Take a valid event into the policy versions and entry facts later rules read."""
+        if e.topic.startswith(ENTRY_PREFIX):
+            context = self.entries.setdefault(e.stream, EntryContext())
+            context.follow(e.topic, e.version, st["actor"], p)
+        elif e.topic == POLICY_PUBLISHED:
+            try:
+                effective = datetime.strptime(st["effective_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+                version = to_int(p["version"])
+                bounds = Bounds.of(p["document"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                return
+            self.published.append(Published(version, effective, bounds))
+
+    def shared_key(self, officer_id: str, after: dict[str, Any]) -> list[str]:
+        """A key registered to another officer, now or before, makes two officers one signer."""
+        kid = after["key_id"]
+        holders = sorted(
+            other
+            for other, standing in self.officers.items()
+            if other != officer_id and (standing["key_id"] == kid or kid in standing["previous"])
+        )
+        if not holders:
+            return []
+        return [f"key {kid} of officer {officer_id} is also registered to {', '.join(holders)}"]
 
     def standing(
         self, topic: str, actor: str, kid: str, p: dict[str, Any], first: bool
