@@ -112,3 +112,4 @@ class PostgresProjectionRecorder(PostgresTrackingRecorder):
                 ),
                 (PROJECTION,),
             )
+            curs.execute(SQL("DELETE FROM {0}.wl_meta WHERE name = 'reached'").format(schema))

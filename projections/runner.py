@@ -55,6 +55,7 @@ def catch_up(app: WatchlistApp, limit: int | None = None) -> int:
     A long backlog has its signatures checked on every core; nothing is committed until they hold.
     """
     store = projection_store(app)
+    check_reached(app, store)
     backlog = app.position() - store.position()
     if backlog < PARALLEL_THRESHOLD or (os.cpu_count() or 1) == 1:
         return _catch_up(app, store, limit, None)
@@ -84,10 +85,50 @@ def _catch_up(
                 if pool is not None:
                     batch.settle(pool)
                 batch.flush()
+                tx.run(REACHED, (f"{page[-1].id} {state_hash(page[-1].state)}",))
         except IntegrityError:
             continue  # another process projected this batch first; start again from its position
         done += len(page)
     return done
+
+
+#: The log size the projection has reached: the last position projected and the hash of its event.
+REACHED = (
+    "INSERT INTO {t}wl_meta VALUES ('reached', ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
+
+
+def check_reached(app: WatchlistApp, store: ProjectionStore) -> None:
+    """Refuse a projection that is ahead of the log, or built on an event no longer there.
+
+    The projection records the last position it projected and the hash of that event's stored
+    bytes. A log that now ends before that position had its tail removed; a different event at that
+    position means the tail was removed and refilled (new events reusing the old positions). Either
+    way the projection would serve facts that no longer exist, or skip new ones: an integrity
+    failure, never an answer. ``watchlist`` rebuilds it only when asked (``rebuild``).
+    """
+    reached = store.position()
+    if reached == 0:
+        return
+    with store.reading() as tx:
+        row = tx.one("SELECT value FROM {t}wl_meta WHERE name = 'reached'")
+    size = app.position()
+    if size < reached:
+        raise IntegrityFailure(
+            f"projection: it has reached log position {reached} but the log now ends at {size}: "
+            "the tail of the log was removed, so the projection holds facts that no longer exist"
+        )
+    if row is None:
+        return  # projected before the log size was recorded; checked from the next batch on
+    position, _, digest = str(row[0]).partition(" ")
+    page = app.recorder.select_notifications(int(position), 1)
+    if not page or page[0].id != int(position) or state_hash(page[0].state) != digest:
+        raise IntegrityFailure(
+            f"projection: the event at log position {position}, the last it projected, has changed "
+            "or gone: the tail of the log was removed or rewritten, so the projection no longer "
+            "matches the log"
+        )
 
 
 def rebuild(app: WatchlistApp) -> int:

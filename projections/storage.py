@@ -148,6 +148,7 @@ class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
                 )
                 if self._has_tracking(c):
                     c.execute("DELETE FROM tracking WHERE application_name = ?", (PROJECTION,))
+                c.execute("DELETE FROM wl_meta WHERE name = 'reached'")
         super().create_table()
 
     @staticmethod
@@ -181,3 +182,4 @@ class SQLiteProjectionRecorder(SQLiteTrackingRecorder):
             for table in PROJECTION_TABLES:
                 c.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             c.execute("DELETE FROM tracking WHERE application_name = ?", (PROJECTION,))
+            c.execute("DELETE FROM wl_meta WHERE name = 'reached'")

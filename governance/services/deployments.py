@@ -18,7 +18,7 @@ from governance.domain import judging
 from governance.domain.deployment import Deployment, UseCase, check_plan
 from governance.domain.judging import Basis, Judgement
 from governance.domain.permissions import Action
-from governance.domain.vocabulary import Category
+from governance.domain.vocabulary import Category, Status
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.integrity.signing import Signer
 from governance.services.entries import EntryService
@@ -82,9 +82,18 @@ class DeploymentService:
 
     @retried
     def compile(
-        self, signer: Signer, deployment_id: UUID, candidates: Iterable[UUID]
+        self,
+        signer: Signer,
+        deployment_id: UUID,
+        candidates: Iterable[UUID],
+        left_since: datetime | None = None,
     ) -> Deployment:
-        """Run the gate over ``candidates`` at the planned start, as known now, and record it."""
+        """Run the gate over ``candidates`` at the planned start, as known now, and record it.
+
+        Each candidate is included or excluded with its reasons; with ``left_since``, a candidate
+        whose verified record shows it left the list (removed or expired) before then is not
+        recorded at all (it is off the list, not an exclusion).
+        """
         self.store.authenticate(signer, Action.COMPILE_DEPLOYMENT)
         deployment = self.get(deployment_id)
         basis, now = self.store.position(), clock.now()
@@ -93,6 +102,8 @@ class DeploymentService:
         included, excluded = [], []
         for entry_id in sorted(set(candidates), key=str):
             judgement = self.judge(entry_id, judged_at, basis, deployment.categories)
+            if left_since is not None and gone_before(judgement, left_since):
+                continue
             if judgement.assessment.justified:
                 included.append({"entry_id": str(entry_id), "version": judgement.version})
             else:
@@ -173,6 +184,15 @@ class DeploymentService:
         chosen = None if permitted is None else frozenset(permitted)
         on = Basis(at, known_at, in_force.version, in_force.document, chosen)
         return judging.judge(StoredHistory(self.store), [str(entry_id)], on)[str(entry_id)]
+
+
+def gone_before(judgement: Judgement, left_since: datetime) -> bool:
+    """True if the entry's verified state shows it off the list since before ``left_since``."""
+    state = judgement.state  # expiry applied at the instant judged
+    left = {Status.REMOVED: state.removed_at, Status.EXPIRED: state.expires_at}.get(
+        state.status or Status.PROPOSED
+    )
+    return left is not None and left < left_since
 
 
 def manifest_sha256(manifest: list[dict[str, Any]]) -> str:

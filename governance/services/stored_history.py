@@ -22,6 +22,8 @@ from governance.errors import NotFound
 from governance.services.ports import Store
 from governance.times import to_micros
 
+PROPOSED = "watchlist:Entry.Proposed"
+
 
 @dataclass(frozen=True)
 class Known:
@@ -84,7 +86,7 @@ class StoredHistory:
         key = (entry_id, known_at)
         if key not in self.read:
             checked = self.store.signed_events.read_verified(UUID(entry_id))
-            if not checked:
+            if not checked or checked[0].record.stored.topic != PROPOSED:
                 raise NotFound(f"entry: {entry_id} not found")
             envelopes = [
                 (c.record, c.envelope)
