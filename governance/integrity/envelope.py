@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,16 @@ REQUIRED_ORDER = (
     "payload",
 )
 REQUIRED = frozenset(REQUIRED_ORDER)
+#: Every field of a statement, each with the one JSON type it may have (nothing else is allowed).
+FIELD_TYPES: dict[str, type] = {
+    "format": str,
+    **{name: str for name in REQUIRED_ORDER},
+    "version": int,
+    "payload": dict,
+}
+#: The keys of the stored envelope: exactly these.
+ENVELOPE_KEYS = frozenset({"sealed", "signature", "statement"})
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _JSON = json.JSONDecoder()
 
 
@@ -82,6 +93,8 @@ class Envelope:
     statement: dict[str, Any]
     signature: bytes
     sealed: dict[str, str] = field(default_factory=dict)
+    #: The statement is the plain JSON of ``statement_bytes`` (decoded with ``typed=False``).
+    raw: bool = False
 
     @property
     def stream(self) -> str:
@@ -181,22 +194,44 @@ class EnvelopeCodec:
         verification, which never reads them).
         """
         try:
-            outer = _json_object(state.decode("utf-8"))
+            outer = _OUTER.decode(state.decode("utf-8"))
+        except ValueError as error:  # UnicodeDecodeError and _Duplicate are ValueErrors too
+            name = error if isinstance(error, _Duplicate) else error.__class__.__name__
+            raise EnvelopeError(f"stored state is not a signed envelope ({name})") from None
+        if not isinstance(outer, dict):
+            raise EnvelopeError("stored state is not a signed envelope (not a JSON object)")
+        if outer.keys() != ENVELOPE_KEYS:
+            extra = sorted(outer.keys() - ENVELOPE_KEYS)
+            missing = sorted(ENVELOPE_KEYS - outer.keys())
+            raise EnvelopeError(f"the envelope has extra keys {extra} or lacks keys {missing}")
+        try:
             text = outer["statement"]
             statement_bytes = text.encode("utf-8")
             statement = self.transcoder.decode(statement_bytes) if typed else _json_object(text)
             signature = base64.b64decode(outer["signature"], validate=True)
-            sealed = dict(outer.get("sealed", {}))
+            sealed = outer["sealed"]
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as error:
             raise EnvelopeError(
                 f"stored state is not a signed envelope ({error.__class__.__name__})"
             ) from None
+        if not isinstance(sealed, dict) or not all(type(v) is str for v in sealed.values()):
+            raise EnvelopeError("the envelope's sealed is not an object of base64 ciphertexts")
         if not isinstance(statement, dict) or statement.get("format") != FORMAT:
             raise EnvelopeError("stored state is not a watchlist-event/1 statement")
         if not statement.keys() >= REQUIRED:
             missing = [k for k in REQUIRED_ORDER if k not in statement]
             raise EnvelopeError(f"statement lacks {', '.join(missing)}")
-        return Envelope(statement_bytes, statement, signature, sealed)
+        if len(statement) != len(FIELD_TYPES):
+            unknown = sorted(statement.keys() - FIELD_TYPES.keys())
+            raise EnvelopeError(f"statement has unknown fields {', '.join(unknown)}")
+        wrong = [n for n, kind in FIELD_TYPES.items() if type(statement[n]) is not kind]
+        if wrong:
+            raise EnvelopeError(f"statement fields of the wrong type: {', '.join(wrong)}")
+        if not _instant(statement["effective_at"]):
+            raise EnvelopeError(
+                "statement effective_at is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ"
+            )
+        return Envelope(statement_bytes, statement, signature, sealed, raw=not typed)
 
     def event_state(self, envelope: Envelope) -> dict[str, Any]:
         """The domain event's attributes, with sealed ciphertext merged back into its field."""
@@ -247,9 +282,55 @@ def _json_object(text: str) -> Any:
     return _JSON.decode(text)  # whitespace around the value, or the error json.loads would raise
 
 
+def _instant(text: str) -> bool:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ``, a real UTC instant."""
+    if not INSTANT.fullmatch(text):
+        return False
+    try:
+        parse_formatted(text)
+    except ValueError:
+        return False
+    return True
+
+
+class _Duplicate(ValueError):
+    """A JSON object with a key given twice."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        keys = [key for key, _ in pairs]
+        raise _Duplicate(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return value
+
+
+#: The envelope's own parser: refuses a key given twice (the statement is a string inside it).
+_OUTER = json.JSONDecoder(object_pairs_hook=_unique)
+
+
+def statement_problems(envelope: Envelope) -> list[str]:
+    """The statement must be byte for byte its own RFC 8785 form (so no duplicate key, no
+    whitespace, keys in order, shortest escapes and numbers); checked with the signature."""
+    try:
+        value = (
+            envelope.statement if envelope.raw else _json_object(envelope.statement_bytes.decode())
+        )
+        if canonical.dumps(value) == envelope.statement_bytes:
+            return []
+    except (ValueError, TypeError, UnicodeError):
+        pass
+    return ["the statement is not byte for byte its own RFC 8785 form (or has a duplicate key)"]
+
+
 def sealed_hash_problems(envelope: Envelope) -> list[str]:
-    """Check every sealed ciphertext against the hash the statement signs."""
-    problems = []
+    """Check every sealed ciphertext against the hash the statement signs, and that every
+    ciphertext in the envelope is one the statement commits to."""
+    problems = [
+        f"sealed ciphertext '{name}' is committed to by no sealed field of the statement"
+        for name in envelope.sealed
+        if not is_sealed(envelope.payload.get(name))
+    ]
     for name, value in envelope.payload.items():
         # A decoded payload holds only JSON types: anything but an object is not sealed (and
         # skipping it here spares the Mapping check on every plain field of every audited event).

@@ -39,6 +39,7 @@ from governance.integrity.envelope import (
     EnvelopeError,
     sealed_hash_problems,
     state_hash,
+    statement_problems,
 )
 from governance.integrity.officer_feed import MAX_POSITION, OfficerFeed
 from governance.integrity.verified_cache import VerifiedEvents
@@ -183,7 +184,7 @@ class Verifier:
             )
         if prev is not None and envelope.prev != prev:
             problems.append("hash chain broken: the previous-event hash does not match the stream")
-        problems += sealed_hash_problems(envelope)
+        problems += statement_problems(envelope) + sealed_hash_problems(envelope)
         key, standing = self._signing_key(record.position, envelope)
         problems += standing
         if key is not None:
