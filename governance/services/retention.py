@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from governance import clock
@@ -9,11 +10,26 @@ from governance.domain.entry import Entry
 from governance.domain.permissions import Action
 from governance.domain.retention import Retention, SweepRun, retention_stream
 from governance.domain.vocabulary import Status
-from governance.errors import RuleViolation
+from governance.errors import Failure, RuleViolation
 from governance.integrity.signing import Signer
 from governance.services.entries import EntryService
 from governance.services.ports import Store
 from governance.services.retry import retried
+
+PROPOSED = "watchlist:Entry.Proposed"
+EXPIRED = "watchlist:Entry.Expired"
+ERASED = "watchlist:Retention.Erased"
+SWEPT = "watchlist:SweepRun.Completed"
+
+
+@dataclass
+class _Records:
+    """What the expiry, erasure and sweep records say, read in one pass."""
+
+    proposed: list[tuple[int, UUID, int, str]] = field(default_factory=list)
+    erased: set[str] = field(default_factory=set)  # retention streams with an Erased event
+    runs: set[str] = field(default_factory=set)  # recorded sweep run ids
+    citing: list[tuple[int, str, int, str, str]] = field(default_factory=list)
 
 
 class RetentionService:
@@ -31,6 +47,71 @@ class RetentionService:
             retention_stream(entry_id), Retention, "retention record"
         )
         return record
+
+    def unaccounted(self) -> list[Failure]:
+        """What the events cannot account for, for the audit: an entry's data key missing with no
+        ``Erased`` record (deleted behind the store's back), and an expiry or erasure citing a
+        sweep run that has no run record (a sweep killed mid-run: the next sweep records it)."""
+        found = self._scan_records()
+        failures = [
+            Failure(
+                str(entry_id),
+                version,
+                position,
+                "the entry's data key is missing but no erasure was recorded: "
+                "it was deleted behind the store's back",
+            )
+            for position, entry_id, version, key_ref in found.proposed
+            if str(retention_stream(entry_id)) not in found.erased
+            and self.store.store_recorder.subject_key(key_ref) is None
+        ]
+        failures += [
+            Failure(
+                stream,
+                version,
+                position,
+                f"cites sweep run {run_id}, which has no run record: the sweep was interrupted "
+                "and no later sweep has recorded it yet",
+            )
+            for position, stream, version, kind, run_id in found.citing
+            if run_id not in found.runs
+        ]
+        return failures
+
+    def interrupted_runs(self) -> dict[str, dict[str, int]]:
+        """Sweep runs cited by expiries or erasures but never recorded, with what each did."""
+        found = self._scan_records()
+        runs: dict[str, dict[str, int]] = {}
+        for _position, _stream, _version, kind, run_id in found.citing:
+            if run_id not in found.runs:
+                counts = runs.setdefault(run_id, {"expired": 0, "erased": 0, "interrupted": 1})
+                counts["expired" if kind == EXPIRED else "erased"] += 1
+        return runs
+
+    def _scan_records(self) -> _Records:
+        found = _Records()
+        for note in self.store.notifications([PROPOSED, ERASED, EXPIRED, SWEPT]):
+            try:
+                payload = self.store.codec.decode(note.state).payload
+            except ValueError:
+                continue  # the audit reports an event that does not decode where it stands
+            stream = str(UUID(str(note.originator_id)))
+            if note.topic == PROPOSED:
+                subject = payload.get("subject")
+                key_ref = subject.get("key_ref") if isinstance(subject, dict) else None
+                if isinstance(key_ref, str):
+                    found.proposed.append((note.id, UUID(stream), note.originator_version, key_ref))
+            elif note.topic == SWEPT:
+                found.runs.add(str(payload.get("run_id")))
+            else:
+                if note.topic == ERASED:
+                    found.erased.add(stream)
+                run_id = payload.get("run_id")
+                if isinstance(run_id, str):
+                    found.citing.append(
+                        (note.id, stream, note.originator_version, note.topic, run_id)
+                    )
+        return found
 
     def _retention(self, signer: Signer, entry_id: UUID) -> Retention:
         self.entries.get(entry_id)  # the entry must exist (and verify)

@@ -160,6 +160,9 @@ def _scan(
     last = max([last, *(row[1] for row in reader.leaves(size - 1, 1) if size)])
     log = LogAudit(reader, size, list(trusted), since, last)
     order = _Order(app, log, report, since is not None)
+    if since is not None:
+        # A backdated insert right after the checkpoint is judged against what it covers.
+        order.latest = _recorded_through(app, since.checkpoint.size)
     start = 1 if since is None else log.first_position()
     if pool is None:
         for chunk in _chunks(app, start, last):
@@ -173,6 +176,7 @@ def _scan(
         while in_flight:
             order.apply(in_flight.popleft().result())
     report.failures += log.finish()
+    report.failures += app.retention.unaccounted()
     report.tree_size, report.root = log.frontier.size, log.frontier.root()
     report.failures.sort(key=lambda f: (f.position or 0, f.problem))
     return report
@@ -233,6 +237,22 @@ class _Order:
             if found:
                 self.report.failures += [Failure(stream, version, position, p) for p in found]
             self.heads[stream] = (version, digest)
+
+
+def _recorded_through(app: WatchlistApp, size: int) -> int | None:
+    """recorded_at (UTC microseconds) of the last event among the first ``size`` leaves."""
+    leaves = app.store_recorder.tree_nodes().leaves(size - 1, 1) if size else []
+    if not leaves:
+        return None
+    position = leaves[0][1]
+    rows = [row for row in app.store_recorder.select_rows(position, 1) if row[0] == position]
+    if not rows:
+        return None  # reported by the log audit
+    try:
+        recorded = str(app.codec.decode(rows[0][4], typed=False).statement["recorded_at"])
+        return to_micros(parse_formatted(recorded))
+    except (EnvelopeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _head_before(app: WatchlistApp, stream: UUID, version: int) -> tuple[int, str]:

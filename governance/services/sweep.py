@@ -2,7 +2,9 @@
 
 Each action is its own transaction and is skipped if already done, so the sweep is idempotent and
 a run killed at any point leaves no half-done work: the next run completes it. A lock makes runs
-exclusive. The run's record (counts, overdue and expiring entries) is written last.
+exclusive. The run's record (counts, overdue and expiring entries) is written last; a run killed
+before it is recorded by the next run (its counts marked ``interrupted``), and until then the
+audit reports the expiries and erasures that cite it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ def sweep(
     result = SweepResult(str(uuid4()), dry_run=dry_run)
     if not dry_run:
         app.authenticate(signer, Action.RECORD_SWEEP, fresh=True)  # refuse before acting
+        # A sweep killed after acting but before its run record: record that run now.
+        for run_id, counts in app.retention.interrupted_runs().items():
+            app.retention.record_sweep(signer, run_id, counts, [], [], [])
     if dry_run:
         result.expired, result.erased = list(due.expire), list(due.erase)
         return result
