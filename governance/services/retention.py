@@ -17,7 +17,6 @@ from governance.services.ports import Store
 from governance.services.retry import retried
 
 PROPOSED = "watchlist:Entry.Proposed"
-EXPIRED = "watchlist:Entry.Expired"
 ERASED = "watchlist:Retention.Erased"
 SWEPT = "watchlist:SweepRun.Completed"
 
@@ -50,8 +49,8 @@ class RetentionService:
 
     def unaccounted(self) -> list[Failure]:
         """What the events cannot account for, for the audit: an entry's data key missing with no
-        ``Erased`` record (deleted behind the store's back), and an expiry or erasure citing a
-        sweep run that has no run record (a sweep killed mid-run: the next sweep records it)."""
+        ``Erased`` record (deleted behind the store's back), and an erasure citing a sweep run
+        that has no run record (a sweep killed mid-run: the next sweep records it)."""
         found = self._scan_records()
         failures = [
             Failure(
@@ -79,18 +78,18 @@ class RetentionService:
         return failures
 
     def interrupted_runs(self) -> dict[str, dict[str, int]]:
-        """Sweep runs cited by expiries or erasures but never recorded, with what each did."""
+        """Sweep runs cited by erasures but never recorded, with the erasures each made."""
         found = self._scan_records()
         runs: dict[str, dict[str, int]] = {}
-        for _position, _stream, _version, kind, run_id in found.citing:
+        for _position, _stream, _version, _kind, run_id in found.citing:
             if run_id not in found.runs:
-                counts = runs.setdefault(run_id, {"expired": 0, "erased": 0, "interrupted": 1})
-                counts["expired" if kind == EXPIRED else "erased"] += 1
+                counts = runs.setdefault(run_id, {"erased": 0, "interrupted": 1})
+                counts["erased"] += 1
         return runs
 
     def _scan_records(self) -> _Records:
         found = _Records()
-        for note in self.store.notifications([PROPOSED, ERASED, EXPIRED, SWEPT]):
+        for note in self.store.notifications([PROPOSED, ERASED, SWEPT]):
             try:
                 payload = self.store.codec.decode(note.state).payload
             except ValueError:
@@ -103,9 +102,8 @@ class RetentionService:
                     found.proposed.append((note.id, UUID(stream), note.originator_version, key_ref))
             elif note.topic == SWEPT:
                 found.runs.add(str(payload.get("run_id")))
-            else:
-                if note.topic == ERASED:
-                    found.erased.add(stream)
+            elif note.topic == ERASED:
+                found.erased.add(stream)
                 run_id = payload.get("run_id")
                 if isinstance(run_id, str):
                     found.citing.append(

@@ -4,7 +4,7 @@ Each action is its own transaction and is skipped if already done, so the sweep 
 a run killed at any point leaves no half-done work: the next run completes it. A lock makes runs
 exclusive. The run's record (counts, overdue and expiring entries) is written last; a run killed
 before it is recorded by the next run (its counts marked ``interrupted``), and until then the
-audit reports the expiries and erasures that cite it.
+audit reports the erasures that cite it.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pytest
 
 from governance import clock
 from governance.application import WatchlistApp
+from governance.domain.retention import retention_stream
 from governance.domain.vocabulary import Rank, Role
 from governance.integrity import keys
 from governance.integrity.signing import Signer
@@ -111,11 +112,15 @@ def test_a_sweep_killed_before_its_run_record_is_reported_until_the_next_records
     )
     world.app.entries.authorise(world.authoriser, entry.id, "Necessary and proportionate.")
     frozen.advance(timedelta(days=3))
-    # What a killed sweep leaves: its expiry, and no run record.
-    world.app.retention.expire(scheduler, entry.id, "RUN-KILLED")
-    expired = world.app.store_recorder.select_records(entry.id)[-1]
+    world.app.retention.expire(scheduler, entry.id, "RUN-1")
+    world.app.retention.record_sweep(scheduler, "RUN-1", {"expired": 1}, [], [], [])
+    frozen.advance(timedelta(days=181))
+    # What a sweep killed before its run record leaves: its erasure, and no run record.
+    world.app.retention.erase(scheduler, entry.id, "retention period ended", "RUN-KILLED")
+    (erased,) = world.app.store_recorder.select_records(retention_stream(entry.id))[-1:]
     assert problems(world.settings) == [
-        f"integrity failure at stream {entry.id} version 3 position {expired.position}: "
+        f"integrity failure at stream {retention_stream(entry.id)} version "
+        f"{erased.stored.originator_version} position {erased.position}: "
         "cites sweep run RUN-KILLED, which has no run record: the sweep was interrupted and no "
         "later sweep has recorded it yet"
     ]
