@@ -3,7 +3,7 @@
 - ``audit verify --since CP`` judges the clock order of the first events after the checkpoint
   against what the checkpoint covers, so a backdated insert right after it is caught;
 - an entry's data key deleted without an ``Erased`` record is reported;
-- a sweep killed after acting but before its run record leaves expiries citing a run with no
+- a sweep killed after acting but before its run record leaves erasures citing a run with no
   record: the audit reports them until the next sweep records the interrupted run.
 """
 
