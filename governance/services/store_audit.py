@@ -96,8 +96,8 @@ def audit_record(
     # tree size is at most the position of its last event, so this checks a superset).
     from governance.services.projection_check import check_projection  # noqa: PLC0415
 
-    report.failures = bad + report.failures + check_projection(
-        app, start[0].checkpoint.size if start else 0
+    report.failures = (
+        bad + report.failures + check_projection(app, start[0].checkpoint.size if start else 0)
     )
     if trusted and not since:
         report.trusted_size = max((t.checkpoint.size for t in held), default=0)
