@@ -11,23 +11,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from governance.domain.origin import ORIGIN_STREAM
 from governance.domain.permissions import ACTION_OF_TOPIC, ALLOWED
-from governance.domain.rechecks import (
-    ENTRY_AUTHORISED,
-    ENTRY_CONFIRMED,
-    ENTRY_PREFIX,
-    RANKED,
-    Bounds,
-    EntryContext,
-    Published,
-    bounds_in_force,
-    rule_problems,
-)
+from governance.domain.rechecks import EntryContext
 from governance.domain.registry import OfficerState
 from governance.errors import Failure, IntegrityFailure, NotFound
 from governance.integrity import keys
@@ -42,12 +30,11 @@ from governance.integrity.envelope import (
     statement_problems,
 )
 from governance.integrity.officer_feed import MAX_POSITION, OfficerFeed
+from governance.integrity.rule_checks import ENROLLED, KEY_ROTATED, RuleChecks
 from governance.integrity.verified_cache import VerifiedEvents
 from governance.storage.recorders import Record, WatchlistRecorder
 
 FOUNDED = "watchlist:Origin.Founded"
-ENROLLED = "watchlist:Officer.Enrolled"
-KEY_ROTATED = "watchlist:Officer.KeyRotated"
 
 
 class Verifier:
@@ -65,8 +52,7 @@ class Verifier:
         self._founding: Founding | None = None
         self.feed = OfficerFeed(recorder)
         self.verified = VerifiedEvents()
-        self._policies: list[tuple[int, Published]] = []  # verified policy versions, by position
-        self._policies_read = 0  # how many of the feed's policy records were taken into account
+        self.rules = RuleChecks(self)
 
     @property
     def founding(self) -> Founding:
@@ -193,106 +179,10 @@ class Verifier:
                     problems.append(BAD_SIGNATURE)
             else:
                 defer.append(SignatureJob(key, envelope.signature, envelope.statement_bytes))
-        problems += self.rule_problems(record, envelope, context)
+        problems += self.rules.problems(record, envelope, context)
         if kind in (ENROLLED, KEY_ROTATED):
-            problems += self.shared_key_problems(record, envelope)
+            problems += self.rules.shared_key_problems(record, envelope)
         return problems
-
-    def shared_key_problems(self, record: Record, envelope: Envelope) -> list[str]:
-        """A key an enrolment or rotation registers must not be registered to another officer
-        (now or before) by an event stored earlier: one key holder would be two officers."""
-        if record.position - 1 > self.feed.known:
-            self.feed.sync()
-        kid = envelope.payload.get("key_id")
-        stream = str(record.stored.originator_id).replace("-", "")
-        officer_of: dict[str, str] = {}
-        holders = set()
-        for earlier in self.feed.key_records:
-            if earlier.position >= record.position:
-                break
-            try:
-                other = self.codec.decode(earlier.stored.state)
-            except EnvelopeError:
-                continue  # reported where it stands
-            other_stream = str(earlier.stored.originator_id).replace("-", "")
-            if other.type == ENROLLED:
-                officer_of[other_stream] = str(other.payload.get("officer_id"))
-            if other_stream != stream and other.payload.get("key_id") == kid:
-                holders.add(officer_of.get(other_stream, other_stream))
-        if not holders:
-            return []
-        return [
-            f"shared_key: key {kid} is already registered to officer {', '.join(sorted(holders))}: "
-            "two officers cannot share one key"
-        ]
-
-    def rule_problems(
-        self, record: Record, envelope: Envelope, context: EntryContext | None = None
-    ) -> list[str]:
-        """The write-time rules checked again (``governance.domain.rechecks``): rank from the
-        registry at this position, the policy in force as known here, and the entry's earlier facts.
-        """
-        kind = envelope.type
-        if kind not in RANKED and not kind.startswith(ENTRY_PREFIX):
-            return []
-        try:
-            recorded_at, effective_at = envelope.recorded_at, envelope.effective_at
-        except (KeyError, TypeError, ValueError):
-            return []  # a malformed time is reported by the envelope's own checks
-        rank = None
-        if kind in RANKED:
-            try:
-                state = self.officer_at(envelope.actor, record.position)
-            except IntegrityFailure:
-                state = None  # reported as the signer's standing
-            rank = None if state is None else state.rank.value
-        if context is None and kind in (ENTRY_AUTHORISED, ENTRY_CONFIRMED):
-            context = self._entry_context(record)
-        return rule_problems(
-            kind,
-            envelope.actor,
-            recorded_at,
-            effective_at,
-            envelope.payload,
-            rank,
-            self.bounds_at(record.position, recorded_at),
-            context,
-        )
-
-    def _entry_context(self, record: Record) -> EntryContext:
-        """The entry's events before ``record``, followed from the store (not verified here: each
-        is verified where it stands)."""
-        context = EntryContext()
-        version = record.stored.originator_version
-        stream = UUID(str(record.stored.originator_id))
-        earlier = self.recorder.select_records(stream, lte=version - 1)
-        for before in earlier:
-            try:
-                envelope = self.codec.decode(before.stored.state)
-            except EnvelopeError:
-                continue
-            context.follow(envelope.type, envelope.version, envelope.actor, envelope.payload)
-        return context
-
-    def bounds_at(self, position: int, at: datetime) -> Bounds:
-        """The policy bounds in force at ``at``, from the valid versions stored before ``position``."""
-        if position - 1 > self.feed.known:
-            self.feed.sync()
-        for record in self.feed.policy_records[self._policies_read :]:
-            self._policies_read += 1
-            (checked,) = self.check_stream([record])
-            if not checked.valid or checked.envelope is None:
-                continue  # reported where it stands; an invalid version is never in force
-            try:
-                published = Published(
-                    int(checked.envelope.payload["version"]),
-                    checked.envelope.effective_at,
-                    Bounds.of(checked.envelope.payload["document"]),
-                )
-            except (KeyError, TypeError, ValueError):
-                continue
-            self._policies.append((record.position, published))
-        return bounds_in_force([p for at_, p in self._policies if at_ < position], at)
 
     def _signing_key(self, position: int, envelope: Envelope) -> tuple[str | None, list[str]]:
         """The public key the event must verify under, and any problem with the signer's standing."""
