@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder
 
 from governance import canonical
+from governance.offline.payload_fields import PAYLOAD_FIELDS
 from governance.times import format_instant, parse_formatted
 
 FORMAT = "watchlist-event/1"
@@ -230,6 +231,14 @@ class EnvelopeCodec:
         if not _instant(statement["effective_at"]):
             raise EnvelopeError(
                 "statement effective_at is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ"
+            )
+        fields = PAYLOAD_FIELDS.get(statement["type"])  # an unknown type is refused by the verifier
+        if fields is not None and statement["payload"].keys() != fields:
+            unknown = sorted(statement["payload"].keys() - fields)
+            missing = sorted(fields - statement["payload"].keys())
+            raise EnvelopeError(
+                f"the payload of {statement['type']} has unknown fields "
+                f"{', '.join(unknown) or '(none)'} or lacks fields {', '.join(missing) or '(none)'}"
             )
         return Envelope(statement_bytes, statement, signature, sealed, raw=not typed)
 

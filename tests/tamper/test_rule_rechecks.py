@@ -294,6 +294,7 @@ class TestOneKeyTwoOfficers:
             officer_stream(twin.officer_id),
             "watchlist:Officer.Enrolled",
             world.admin,
+            originator_topic="watchlist:Officer",
             officer_id=twin.officer_id,
             name="Second Identity",
             rank=Rank.SUPERINTENDENT.value,

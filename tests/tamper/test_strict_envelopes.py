@@ -64,6 +64,17 @@ def orphan_ciphertext(st: dict[str, Any], outer: dict[str, Any]) -> tuple[str, d
     return canonical(st), {**outer, "sealed": {**outer["sealed"], "subject": extra}}
 
 
+def payload_unknown(st: dict[str, Any], outer: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return canonical({**st, "payload": {**st["payload"], "note": "not a field of the type"}}), outer
+
+
+def payload_missing(st: dict[str, Any], outer: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    payload = {k: v for k, v in st["payload"].items() if k != "rank"}
+    return canonical({**st, "payload": payload}), outer
+
+
+PAYLOAD_UNKNOWN = f"the payload of {AUTHORISED} has unknown fields note or lacks fields (none)"
+PAYLOAD_MISSING = f"the payload of {AUTHORISED} has unknown fields (none) or lacks fields rank"
 CASES: list[tuple[Change, str]] = [
     (spaced, "not byte for byte its own RFC 8785 form"),
     (unsorted, "not byte for byte its own RFC 8785 form"),
@@ -74,6 +85,8 @@ CASES: list[tuple[Change, str]] = [
     (extra_envelope_key, "the envelope has extra keys ['comment'] or lacks keys []"),
     (missing_sealed, "the envelope has extra keys [] or lacks keys ['sealed']"),
     (orphan_ciphertext, "sealed ciphertext 'subject' is committed to by no sealed field"),
+    (payload_unknown, PAYLOAD_UNKNOWN),
+    (payload_missing, PAYLOAD_MISSING),
 ]
 
 

@@ -593,6 +593,7 @@ def test_verification_refuses_records_of_their_own_stream_signed_without_the_rol
         policy_stream(1),
         "watchlist:PolicyVersion.Published",
         world.custodian,
+        originator_topic="watchlist:PolicyVersion",
         version=1,
         document=PolicyDocument(title="Forged").as_record(),
     )
@@ -602,6 +603,7 @@ def test_verification_refuses_records_of_their_own_stream_signed_without_the_rol
         officer_stream(rogue.officer_id),
         "watchlist:Officer.Enrolled",
         world.legal,
+        originator_topic="watchlist:Officer",
         officer_id=rogue.officer_id,
         name="Rogue",
         rank="commander",
