@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,8 +28,9 @@ from governance.domain.rechecks import (
     rule_problems,
 )
 from governance.ledger import merkle
+from governance.offline import statement
 
-EVENT_FORMAT = "watchlist-event/1"
+EVENT_FORMAT = statement.FORMAT
 GENESIS_PREV = "0" * 64
 STREAMS = uuid5(NAMESPACE_URL, "urn:watchlist-governance:stream")
 ORIGIN_STREAM = str(uuid5(STREAMS, "store:origin"))
@@ -47,7 +47,6 @@ OFFICER_CHANGES = {
 }
 #: The roles allowed to record each event type (an action missing from ALLOWED: no role may).
 ROLES_FOR = {t: {r.value for r in ALLOWED.get(a, ())} for t, a in ACTION_OF_TOPIC.items()}
-TEXT = ("origin", "stream", "type", "recorded_at", "effective_at", "actor", "key_id", "prev")
 TOLERANCE = timedelta(minutes=5)
 
 
@@ -111,22 +110,10 @@ def signature_holds(public_key: str, signature: bytes, data: bytes) -> bool:
 
 
 def parse_envelope(state: bytes) -> tuple[dict[str, Any], bytes, bytes, dict[str, Any]]:
-    """(statement, exact signed bytes, signature, sealed ciphertexts); ValueError if malformed."""
-    try:
-        outer = json.loads(state)
-        signed = outer["statement"].encode()
-        statement, signature = json.loads(signed), from_b64(outer["signature"])
-        sealed, payload = outer.get("sealed", {}), statement["payload"]
-        if statement.get("format") != EVENT_FORMAT:
-            raise ValueError(f"not a {EVENT_FORMAT} statement")
-        wrong = [name for name in TEXT if not isinstance(statement[name], str)]
-        if wrong or type(statement["version"]) is not int or not isinstance(payload, dict):
-            raise TypeError("a statement field has the wrong type")
-        if not isinstance(sealed, dict):
-            raise TypeError("sealed is not an object")
-    except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as error:
-        raise ValueError(f"stored state is not a signed envelope ({error})") from None
-    return statement, signed, signature, sealed
+    """(statement, exact signed bytes, signature, sealed ciphertexts), parsed strictly by
+    ``governance.offline.statement``; ValueError (a StatementError) naming what is malformed."""
+    parsed = statement.parse_envelope(state)
+    return parsed.statement, parsed.signed, parsed.signature, parsed.sealed
 
 
 class Replay:

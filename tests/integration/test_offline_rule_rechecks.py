@@ -122,6 +122,7 @@ def test_a_key_enrolled_for_a_second_officer_fails_offline(
         recorded_at=previous["recorded_at"],
         effective_at=previous["effective_at"],
         payload={
+            "originator_topic": "watchlist:Officer",
             "officer_id": twin,
             "name": "Second Identity",
             "rank": "superintendent",

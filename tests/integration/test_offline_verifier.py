@@ -34,6 +34,7 @@ from governance.ledger import checkpoints, merkle, note_keys, notes, witness
 from governance.ledger.leaves import leaf_data
 from governance.ledger.log import Ledger
 from governance.offline.bundle import main
+from governance.offline.payload_fields import PAYLOAD_FIELDS
 from governance.services.export import export_bundle
 from governance.storage.settings import StoreSettings
 from governance.times import format_instant
@@ -207,7 +208,14 @@ def forge(bundle: Path, signer: Signer, topic: str, **changes: Any) -> dict[str,
         "actor": signer.officer_id,
         "key_id": signer.key_id,
         "prev": "0" * 64,
-        "payload": {"entry_id": str(uuid4()), "purpose": "Checking", "kind": "reveal"},
+        "payload": {
+            "originator_topic": "watchlist:Consultation",
+            "entry_id": str(uuid4()),
+            "purpose": "Checking",
+            "kind": "reveal",
+        }
+        if topic == "watchlist:Consultation.Recorded"
+        else dict.fromkeys(PAYLOAD_FIELDS[topic]),  # the type's fields, so only its rules fail
         **changes,
     }
     signed = rfc8785.dumps(statement)
