@@ -25,7 +25,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder
 
 from governance import canonical
-from governance.offline.payload_fields import PAYLOAD_FIELDS
+from governance.domain.payload_fields import PAYLOAD_FIELDS
 from governance.times import format_instant, parse_formatted
 
 FORMAT = "watchlist-event/1"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from governance.offline.payload_fields import PAYLOAD_FIELDS
+from governance.domain.payload_fields import PAYLOAD_FIELDS
 
 FORMAT = "watchlist-event/1"
 SEALED_ALG = "AES-256-GCM"

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance import clock
 from governance.application import WatchlistApp
+from governance.domain.payload_fields import PAYLOAD_FIELDS
 from governance.domain.vocabulary import Rank, Role
 from governance.integrity import keys
 from governance.integrity.sealing import MasterKey
@@ -34,7 +35,6 @@ from governance.ledger import checkpoints, merkle, note_keys, notes, witness
 from governance.ledger.leaves import leaf_data
 from governance.ledger.log import Ledger
 from governance.offline.bundle import main
-from governance.offline.payload_fields import PAYLOAD_FIELDS
 from governance.services.export import export_bundle
 from governance.storage.settings import StoreSettings
 from governance.times import format_instant

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from governance.domain.catalogue import EVENT_TYPES
+from governance.domain.payload_fields import PAYLOAD_FIELDS
 from governance.integrity.envelope import HEADER_FIELDS
-from governance.offline.payload_fields import PAYLOAD_FIELDS
 
 
 def test_the_table_lists_every_event_type_with_exactly_its_payload_fields() -> None:
