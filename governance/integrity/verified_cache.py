@@ -12,8 +12,10 @@ from __future__ import annotations
 from governance.integrity.envelope import state_hash
 from governance.storage.records import Record
 
-#: How many events to remember, newest kept (about 0.5 KB each).
-LIMIT = 20_000
+#: How many events to remember, newest kept (about 0.6 KB each, so at most about 70 MB): enough for
+#: every event of a 10,000-entry deployment's entries (about ten each), which a reconstruction
+#: verifies, so a second one in the same process checks no signature again.
+LIMIT = 120_000
 
 
 class VerifiedEvents:
@@ -23,15 +25,15 @@ class VerifiedEvents:
         self.limit = limit
         self._seen: dict[tuple[str, int], tuple[int, str, str, str]] = {}
 
-    def remember(self, record: Record, prev: str) -> None:
-        """Remember ``record``, verified as chained from ``prev``."""
+    def remember(self, record: Record, prev: str, digest: str | None = None) -> None:
+        """Remember ``record``, verified as chained from ``prev`` (``digest``: its ``state_hash``)."""
         stored = record.stored
         if len(self._seen) >= self.limit:
             del self._seen[next(iter(self._seen))]  # the oldest
         self._seen[(str(stored.originator_id), stored.originator_version)] = (
             record.position,
             stored.topic,
-            state_hash(stored.state),
+            state_hash(stored.state) if digest is None else digest,
             prev,
         )
 

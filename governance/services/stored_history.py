@@ -8,7 +8,7 @@ the facts known at a position are those recorded at or before it. The one judge 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -19,6 +19,7 @@ from governance.domain.entry import Entry
 from governance.domain.facts import EntryState, resolve, timeline
 from governance.domain.judging import Place
 from governance.errors import NotFound
+from governance.integrity.checked import Checked
 from governance.services.ports import Store
 from governance.times import to_micros
 
@@ -40,9 +41,11 @@ class StoredHistory:
     so make one per judgement rather than keeping one across writes.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, verified: Mapping[str, list[Checked]] | None = None) -> None:
         self.store = store
         self.read: dict[tuple[str, int], Known] = {}
+        #: Streams the caller has already read and verified in full (as ``read_verified`` does).
+        self.verified = verified or {}
 
     def states(
         self, entry_ids: Sequence[str], at: datetime, known_at: int
@@ -85,7 +88,9 @@ class StoredHistory:
         """The entry's verified events recorded at or before ``known_at``, read once."""
         key = (entry_id, known_at)
         if key not in self.read:
-            checked = self.store.signed_events.read_verified(UUID(entry_id))
+            checked = self.verified.get(entry_id)
+            if checked is None:
+                checked = self.store.signed_events.read_verified(UUID(entry_id))
             if not checked or checked[0].record.stored.topic != PROPOSED:
                 raise NotFound(f"entry: {entry_id} not found")
             envelopes = [

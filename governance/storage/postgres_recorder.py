@@ -243,6 +243,27 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Nothing to do at once: PostgreSQL reclaims deleted rows at VACUUM (see docs/postgres.md)."""
         return True
 
+    def select_streams(self, originator_ids: Sequence[UUID]) -> list[Record]:
+        """Every event of these streams, by stream then version, read in one query."""
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {0}.{1} WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(originator_ids),))
+            return [
+                Record(
+                    row["notification_id"],
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
+
     def subject_key(self, key_ref: str) -> str | None:
         """The wrapped data key for ``key_ref``, or None once erased."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
