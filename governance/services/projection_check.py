@@ -120,9 +120,16 @@ ROWS = {
 }
 
 
-def check_entry(app: WatchlistApp, tx: Tx, entry_id: str, upto: int) -> list[Failure]:
-    """Every projection row of one entry against its verified events (a failure per bad row)."""
-    checked = app.signed_events.read_verified(UUID(entry_id))  # raises on a bad event
+def check_entry(
+    app: WatchlistApp, tx: Tx, entry_id: str, upto: int, checked: Sequence[Checked] | None = None
+) -> list[Failure]:
+    """Every projection row of one entry against its verified events (a failure per bad row).
+
+    ``checked``: the entry's events as the caller has just read them with ``read_verified`` (all
+    of them, verified), else they are read and verified here.
+    """
+    if checked is None:
+        checked = app.signed_events.read_verified(UUID(entry_id))  # raises on a bad event
     if not checked:
         raise NotFound(f"entry: {entry_id} not found")
     expected = expected_rows(app, entry_id, checked, upto)
