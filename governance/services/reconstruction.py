@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from governance.application import WatchlistApp
 from governance.domain.judging import Basis, Place, cite, judge
 from governance.domain.permissions import Action
@@ -25,20 +27,24 @@ from governance.errors import Failure, IntegrityFailure, NotFound
 from governance.integrity.checked import Checked, SignatureJob, failing_jobs
 from governance.integrity.envelope import GENESIS_PREV, state_hash
 from governance.integrity.signing import Signer
+from governance.integrity.verified_cache import Note
 from governance.services.projection_check import disagrees
 from governance.services.stored_history import PROPOSED, StoredHistory
 from governance.storage.records import Record
 from governance.times import to_micros
 from projections.judging import verdict
-from projections.reconstruction import Reconstruction, reconstruct
+from projections.reconstruction import Reconstruction, cycle_collection_paused, reconstruct
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-#: Below this many events to verify, this process checks the signatures alone (a pool takes time
-#: to start); above it, they are sent to a process on every core in chunks of ``CHUNK``.
-PARALLEL_SIGNATURES = 2_000
+#: Below this many entries to verify (about ten events each), this process checks the signatures
+#: alone (a pool takes time to start); above it, they are sent to a process on every core in chunks
+#: of ``CHUNK``. The entries' streams are read ``STREAMS_PER_READ`` at a time.
+PARALLEL_ENTRIES = 200
 CHUNK = 2_000
+STREAMS_PER_READ = 500
+IN_FLIGHT = 8  # chunks sent to the workers and not yet checked, at most
 
 
 def reconstruct_deployment(
@@ -51,6 +57,11 @@ def reconstruct_deployment(
 
 def checked_reconstruction(app: WatchlistApp, deployment_id: UUID) -> Reconstruction:
     """The reconstruction, every row of it checked against the verified events it cites."""
+    with cycle_collection_paused():  # many small objects, none in cycles (see there)
+        return _checked_reconstruction(app, deployment_id)
+
+
+def _checked_reconstruction(app: WatchlistApp, deployment_id: UUID) -> Reconstruction:
     result = reconstruct(app, deployment_id)
     deployment = app.deployments.get(deployment_id)
     compiled = deployment.compilation
@@ -64,7 +75,7 @@ def checked_reconstruction(app: WatchlistApp, deployment_id: UUID) -> Reconstruc
         raise IntegrityFailure(failures)
     considered = [e["entry_id"] for e in result.entries]
     verified = verified_streams(app, considered)
-    history = StoredHistory(app, verified)
+    history = StoredHistory(app)  # reads the entries judged again: verified just now, remembered
     at_compile = {m["entry_id"]: int(m["version"]) for m in compiled["manifest"]}
     reasons = {x["entry_id"]: list(x["reasons"]) for x in compiled["excluded"]}
     as_compiled = deployment.go_live == compiled["judged_at"]
@@ -72,10 +83,14 @@ def checked_reconstruction(app: WatchlistApp, deployment_id: UUID) -> Reconstruc
     items: dict[tuple[str, str, int], dict[str, Any]] = {}  # each cited fact built once
     for entry in result.entries:
         entry_id = entry["entry_id"]
-        checked = verified[entry_id]
-        if not checked or checked[0].record.stored.topic != PROPOSED:
+        events = verified[entry_id]
+        if not events or events[0][0] != PROPOSED:
             raise NotFound(f"entry: {entry_id} not found")  # as a read of its history says
-        places = known_places(checked, result.now.known_at)
+        places = {
+            version: place
+            for version, (_, place) in enumerate(events, 1)
+            if place.position <= result.now.known_at
+        }
         where = f"{table} entry {entry_id}"
         for view in ("then", "now"):
             for item in entry[view]["evidence"]:
@@ -106,43 +121,40 @@ def checked_reconstruction(app: WatchlistApp, deployment_id: UUID) -> Reconstruc
     return result
 
 
-def known_places(checked: list[Checked], known_at: int) -> dict[int, Place]:
-    """Where each verified event of one entry recorded at or before ``known_at`` was recorded."""
-    return {
-        c.record.stored.originator_version: Place(
-            c.record.position,
-            c.envelope.actor,
-            c.record.stored.topic.rpartition(".")[2],
-            to_micros(c.envelope.effective_at),
-            to_micros(c.envelope.recorded_at),
-        )
-        for c in checked
-        if c.record.position <= known_at and c.envelope is not None
-    }
+def verified_streams(app: WatchlistApp, entry_ids: list[str]) -> dict[str, list[tuple[str, Place]]]:
+    """Each event of these entries (by version, from 1): its type and where it was recorded, every
+    event read and verified as ``read_verified`` verifies a stream (signature, hash chain, versions,
+    signer standing at the position, the write-time rules). Raises ``IntegrityFailure`` naming each
+    bad event. Verified events are remembered (``VerifiedEvents``) as by a read, with their places:
+    a stream whose every event this process verified before, at the same place, chained the same
+    way, with the very same bytes (``VerifiedEvents.noted``), needs no second check.
 
-
-def verified_streams(app: WatchlistApp, entry_ids: list[str]) -> dict[str, list[Checked]]:
-    """Every event of these entries, read in bulk and verified as ``read_verified`` verifies a
-    stream (signature, hash chain, versions, signer standing at the position, the write-time rules).
-    Raises ``IntegrityFailure`` naming each bad event. Verified events are remembered
-    (``VerifiedEvents``) as by a read.
-
-    On a large read the Ed25519 checks go to a process on every core, in chunks sent as the streams
-    are checked, so the signatures are verified while this process decodes and checks the rest.
+    The streams are read ``STREAMS_PER_READ`` at a time, so memory stays flat. On a large read the
+    Ed25519 checks go to a process on every core, in chunks sent as the streams are checked, so the
+    signatures are verified while this process decodes and checks the rest.
     """
-    by_stream: dict[str, list[Record]] = {e: [] for e in entry_ids}
-    records = app.store_recorder.select_streams([UUID(e) for e in entry_ids])
-    for record in records:
-        by_stream[str(record.stored.originator_id)].append(record)
-    with signature_checks(app, len(records)) as checks:
-        found: dict[str, list[Checked]] = {}
-        bad: set[str] = set()
-        for entry_id, stream in by_stream.items():
-            jobs: list[SignatureJob] = []
-            found[entry_id] = app.verifier.check_stream(stream, defer=jobs)
-            checks.add(entry_id, jobs)
-            if not all(c.valid for c in found[entry_id]):
-                bad.add(entry_id)
+    found: dict[str, list[tuple[str, Place]]] = {}
+    pending: dict[str, list[tuple[Record, str, str, Note]]] = {}  # remembered once signatures hold
+    bad: set[str] = set()
+    with signature_checks(app, len(entry_ids)) as checks:
+        for start in range(0, len(entry_ids), STREAMS_PER_READ):
+            part = entry_ids[start : start + STREAMS_PER_READ]
+            ids = [UUID(e) for e in part]
+            streams: dict[UUID | str, list[Record]] = {i: [] for i in ids}
+            for record in app.store_recorder.select_streams(ids):
+                streams[record.stored.originator_id].append(record)
+            for entry_id, stream in zip(part, streams.values(), strict=True):
+                held = remembered(app, entry_id, stream)
+                if held is not None:
+                    found[entry_id] = held
+                    continue
+                jobs: list[SignatureJob] = []
+                checked = app.verifier.check_stream(stream, defer=jobs)
+                checks.add(entry_id, jobs)
+                if not all(c.valid for c in checked):
+                    bad.add(entry_id)
+                    continue
+                found[entry_id], pending[entry_id] = noted(checked)
         bad.update(checks.failing())
     # Each bad stream is checked again one event at a time, naming every failure in it.
     failures = [
@@ -150,13 +162,53 @@ def verified_streams(app: WatchlistApp, entry_ids: list[str]) -> dict[str, list[
     ]
     if failures:
         raise IntegrityFailure(failures)
-    for checked in found.values():
-        prev = GENESIS_PREV
-        for item in checked:
-            digest = state_hash(item.record.stored.state)
-            app.verifier.verified.remember(item.record, prev, digest)
-            prev = digest
-    return found
+    for events in pending.values():
+        for record, prev, digest, note in events:
+            app.verifier.verified.remember(record, prev, digest, note)
+    return {e: found[e] for e in entry_ids}
+
+
+def noted(
+    checked: list[Checked],
+) -> tuple[list[tuple[str, Place]], list[tuple[Record, str, str, Note]]]:
+    """A stream's checked events as (type, place), and what to remember of each once they hold
+    (the stored bytes themselves are not kept: only their hash is remembered)."""
+    events, remember, prev = [], [], GENESIS_PREV
+    for item in checked:
+        assert item.envelope is not None  # an event that does not decode has a failure
+        stored, envelope = item.record.stored, item.envelope
+        note = (envelope.actor, to_micros(envelope.effective_at), to_micros(envelope.recorded_at))
+        digest = state_hash(stored.state)
+        light = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, b"")
+        remember.append((Record(item.record.position, light), prev, digest, note))
+        events.append((stored.topic, place(item.record, note)))
+        prev = digest
+    return events, remember
+
+
+def remembered(
+    app: WatchlistApp, entry_id: str, stream: list[Record]
+) -> list[tuple[str, Place]] | None:
+    """The stream's events if this process verified every one of them before, exactly as they are
+    stored now (see ``VerifiedEvents.noted``), from version 1 on; else None."""
+    events, prev = [], GENESIS_PREV
+    for version, record in enumerate(stream, 1):
+        if record.stored.originator_version != version:
+            return None
+        digest = state_hash(record.stored.state)
+        note = app.verifier.verified.noted(entry_id, record, digest, prev)
+        if note is None:
+            return None
+        events.append((record.stored.topic, place(record, note)))
+        prev = digest
+    return events or None
+
+
+def place(record: Record, note: Note) -> Place:
+    """Where the verified event ``record`` was recorded, from what was noted of its statement."""
+    actor, effective_at, recorded_at = note
+    kind = record.stored.topic.rpartition(".")[2]
+    return Place(record.position, actor, kind, effective_at, recorded_at)
 
 
 class SignatureChecks:
@@ -175,6 +227,8 @@ class SignatureChecks:
         if self.pool is not None and len(self.jobs) >= CHUNK:
             self.sent.append((self.owners, self.pool.submit(failing_jobs, self.jobs)))
             self.jobs, self.owners = [], []
+            if len(self.sent) > IN_FLIGHT:  # bounded: memory stays flat if the workers lag
+                self.sent[-IN_FLIGHT - 1][1].result()
 
     def failing(self) -> list[str]:
         """The streams with a signature that does not verify."""
@@ -184,10 +238,10 @@ class SignatureChecks:
 
 
 @contextmanager
-def signature_checks(app: WatchlistApp, events: int) -> Iterator[SignatureChecks]:
-    """Signature checks on every core for a read of many events, else in this process."""
+def signature_checks(app: WatchlistApp, entries: int) -> Iterator[SignatureChecks]:
+    """Signature checks on every core for a read of many entries' events, else in this process."""
     workers = os.cpu_count() or 1
-    if events < PARALLEL_SIGNATURES or workers == 1:
+    if entries < PARALLEL_ENTRIES or workers == 1:
         yield SignatureChecks(None)
         return
     import multiprocessing  # noqa: PLC0415 - a large read only (slow to import)

@@ -201,6 +201,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
     def select_streams(self, originator_ids: Sequence[UUID]) -> list[Record]:
         """Every event of these streams, by stream then version, read in a few queries."""
         found: list[Record] = []
+        ids = {i.hex: i for i in originator_ids}  # one UUID per stream, not one per event
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(originator_ids), STREAMS_PER_QUERY):
                 chunk = [i.hex for i in originator_ids[start : start + STREAMS_PER_QUERY]]
@@ -214,7 +215,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                     Record(
                         row[0],
                         StoredEvent(
-                            originator_id=UUID(row[1]),
+                            originator_id=ids[row[1]],
                             originator_version=row[2],
                             topic=row[3],
                             state=row[4],
