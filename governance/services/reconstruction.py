@@ -219,7 +219,6 @@ class SignatureChecks:
         self.jobs: list[SignatureJob] = []
         self.owners: list[str] = []  # the stream of each job not yet sent
         self.sent: list[tuple[list[str], Future[list[int]]]] = []
-        self.bad: set[str] = set()
 
     def add(self, stream: str, jobs: list[SignatureJob]) -> None:
         self.jobs += jobs
