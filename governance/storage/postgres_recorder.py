@@ -273,3 +273,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return None if row is None else str(row["wrapped"])
+
+    def subject_key_refs(self) -> set[str]:
+        """Every key_ref that still has a data key (one read, for the audit)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT key_ref FROM {0}").format(self.keys_table))
+            return {str(row["key_ref"]) for row in curs.fetchall()}

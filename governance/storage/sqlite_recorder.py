@@ -232,6 +232,12 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
             return None if row is None else str(row["wrapped"])
 
+    def subject_key_refs(self) -> set[str]:
+        """Every key_ref that still has a data key (one read, for the audit)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT key_ref FROM subject_keys")
+            return {str(row["key_ref"]) for row in c.fetchall()}
+
 
 class _InTransaction:
     """The Merkle log read through an open transaction's cursor (a ``leaves.LogReader``)."""
