@@ -36,11 +36,11 @@ from governance.domain.vocabulary import (
 from governance.errors import GovernanceError
 from governance.integrity import keys
 from governance.integrity.signing import Signer
+from governance.services.reconstruction import reconstruct_deployment
 from governance.services.store_audit import verify_store
 from governance.storage.settings import StoreSettings
 from governance.times import format_instant
 from projections.queries import candidates
-from projections.reconstruction import reconstruct
 
 # A fixed, printed demo value (also in the home's DEMO.md), so a newcomer can sign as any officer.
 DEMO_PASSPHRASE = "demo-passphrase"  # noqa: S105
@@ -201,7 +201,7 @@ class Walkthrough:
         say("   before the deployment, and records the removal with that earlier effective time.")
 
     def reconstruct(self, deployment_id: UUID) -> None:
-        result = reconstruct(self.app, deployment_id)
+        result = reconstruct_deployment(self.app, self.legal, deployment_id)
         say(
             "[bold]10. The legal team reconstructs the deployment[/], as known then and as known now:"
         )
