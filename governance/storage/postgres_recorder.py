@@ -182,18 +182,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
             assert row is not None
             last = int(row["last"])
             curs.execute(self.governance_feed, (list(GOVERNANCE_TOPICS), after, last))
-            return last, [
-                Record(
-                    int(r["notification_id"]),
-                    StoredEvent(
-                        r["originator_id"],
-                        int(r["originator_version"]),
-                        r["topic"],
-                        bytes(r["state"]),
-                    ),
-                )
-                for r in curs.fetchall()
-            ]
+            return last, [_record(r) for r in curs.fetchall()]
 
     def tree_size(self) -> int:
         """Number of leaves in the Merkle log."""
@@ -226,18 +215,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         statement += SQL(" ORDER BY originator_version")
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
-            return [
-                Record(
-                    row["notification_id"],
-                    StoredEvent(
-                        originator_id=row["originator_id"],
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    ),
-                )
-                for row in curs.fetchall()
-            ]
+            return [_record(row) for row in curs.fetchall()]
 
     def scrub(self) -> bool:
         """Nothing to do at once: PostgreSQL reclaims deleted rows at VACUUM (see docs/postgres.md)."""
@@ -251,18 +229,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (list(originator_ids),))
-            return [
-                Record(
-                    row["notification_id"],
-                    StoredEvent(
-                        originator_id=row["originator_id"],
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    ),
-                )
-                for row in curs.fetchall()
-            ]
+            return [_record(row) for row in curs.fetchall()]
 
     def subject_key(self, key_ref: str) -> str | None:
         """The wrapped data key for ``key_ref``, or None once erased."""
@@ -279,3 +246,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(SQL("SELECT key_ref FROM {0}").format(self.keys_table))
             return {str(row["key_ref"]) for row in curs.fetchall()}
+
+
+def _record(row: Any) -> Record:
+    """A stored event and its position, from a row of the events table."""
+    return Record(
+        int(row["notification_id"]),
+        StoredEvent(
+            originator_id=row["originator_id"],
+            originator_version=int(row["originator_version"]),
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        ),
+    )
